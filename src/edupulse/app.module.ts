@@ -1,0 +1,41 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { MIGRATIONS } from '../../migrations/index.js';
+import { OutboxModule } from '../outbox/index.js';
+import type { AppConfig } from './app.config.js';
+import { HealthController } from './health/health.controller.js';
+import { LearningPulse } from './pulses/learning-pulse.entity.js';
+import { PulsesModule } from './pulses/pulses.module.js';
+import { Submission } from './pulses/submission.entity.js';
+
+@Module({})
+export class AppModule {
+  /** `env` is where the outbox reads its variables; tests pass their own. */
+  static forRoot(
+    config: AppConfig,
+    env: Record<string, string | undefined> = process.env,
+  ): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        TypeOrmModule.forRoot({
+          type: 'postgres',
+          url: config.databaseUrl,
+          ...(config.databaseSchema && {
+            schema: config.databaseSchema,
+            extra: { options: `-c search_path=${config.databaseSchema}` },
+          }),
+          entities: [LearningPulse, Submission],
+          migrations: MIGRATIONS,
+          migrationsRun: true,
+          // Keep retrying while PostgreSQL starts rather than crash-looping.
+          retryAttempts: 10,
+          retryDelay: 1_000,
+        }),
+        OutboxModule.forRoot({ env, isGlobal: true }),
+        PulsesModule,
+      ],
+      controllers: [HealthController],
+    };
+  }
+}

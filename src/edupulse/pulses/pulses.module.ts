@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { LearningPulse } from './learning-pulse.entity.js';
+import { PulsesController } from './pulses.controller.js';
+import { PulsesService } from './pulses.service.js';
+import { Submission } from './submission.entity.js';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([LearningPulse, Submission])],
+  controllers: [PulsesController],
+  providers: [PulsesService],
+})
+export class PulsesModule {}

@@ -1,0 +1,113 @@
+/**
+ * Options of `OutboxModule.forRoot()`. Every field is optional: a field left out is read from
+ * its environment variable, and failing that takes its default. A field given here wins over
+ * the environment.
+ * @publicApi
+ */
+export interface OutboxModuleOptions {
+  /**
+   * Name of the TypeORM DataSource that holds the outbox table (`TypeOrmModule.forRoot({ name })`).
+   * @default the default DataSource
+   */
+  dataSourceName?: string;
+  /**
+   * Outbox table name; a plain SQL identifier. Env `OUTBOX_TABLE`.
+   * @default 'event_outbox'
+   */
+  table?: string;
+  /**
+   * Schema of the outbox table; a plain SQL identifier. Env `OUTBOX_SCHEMA`.
+   * @default the connection's search_path
+   */
+  schema?: string;
+  /**
+   * Cron expression (with seconds) of the relay's safety-net tick. Env `OUTBOX_RELAY_CRON`.
+   * @default '* * * * * *' (every second)
+   */
+  relayCron?: string;
+  /**
+   * Whether this process runs the relay. Writers-only replicas turn it off. Env `OUTBOX_RELAY_ENABLED`.
+   * @default true
+   */
+  relayEnabled?: boolean;
+  /**
+   * Rows claimed per batch. Env `OUTBOX_BATCH_SIZE`.
+   * @default 500
+   */
+  batchSize?: number;
+  /**
+   * Publishes awaiting a broker acknowledgement at once. Env `OUTBOX_MAX_IN_FLIGHT`.
+   * @default 256
+   */
+  maxInFlight?: number;
+  /**
+   * How long to wait for one acknowledgement before counting the publish as failed.
+   * Env `OUTBOX_PUBLISH_TIMEOUT_MS`.
+   * @default 5000
+   */
+  publishTimeoutMs?: number;
+  /**
+   * Largest accepted payload, in bytes of JSON. Env `OUTBOX_MAX_PAYLOAD_BYTES`.
+   * @default 1000000 (NATS' default max_payload is 1 MiB for the whole message)
+   */
+  maxPayloadBytes?: number;
+  /**
+   * Refuse writes through an EntityManager that has no active transaction.
+   * Env `OUTBOX_REQUIRE_TRANSACTION`.
+   * @default true
+   */
+  requireTransaction?: boolean;
+  /**
+   * NATS servers. Env `NATS_SERVERS`, comma-separated.
+   * @default ['nats://127.0.0.1:4222']
+   */
+  natsServers?: string[];
+  /**
+   * Subject prefix: an event is published on `<subjectPrefix>.<event_type>`. Env `OUTBOX_SUBJECT_PREFIX`.
+   * @default 'edupulse.domain.events'
+   */
+  subjectPrefix?: string;
+  /**
+   * JetStream stream that captures `<subjectPrefix>.>`. Env `OUTBOX_STREAM`.
+   * @default 'EDUPULSE_DOMAIN_EVENTS'
+   */
+  stream?: string;
+  /**
+   * Create the stream at start-up when it is missing. Env `OUTBOX_STREAM_CREATE`.
+   * @default true
+   */
+  createStream?: boolean;
+  /**
+   * De-duplication window of a stream this module creates: a re-publish of the same event id
+   * within it is dropped by JetStream. Env `OUTBOX_STREAM_DUPLICATE_WINDOW_MS`.
+   * @default 120000
+   */
+  duplicateWindowMs?: number;
+  /**
+   * Where unset fields are read from; tests pass their own.
+   * @default process.env
+   */
+  env?: Record<string, string | undefined>;
+}
+
+/**
+ * The options after validation, with every default applied.
+ * @publicApi
+ */
+export interface ResolvedOutboxOptions {
+  readonly dataSourceName: string | undefined;
+  readonly table: string;
+  readonly schema: string | undefined;
+  readonly relayCron: string;
+  readonly relayEnabled: boolean;
+  readonly batchSize: number;
+  readonly maxInFlight: number;
+  readonly publishTimeoutMs: number;
+  readonly maxPayloadBytes: number;
+  readonly requireTransaction: boolean;
+  readonly natsServers: readonly string[];
+  readonly subjectPrefix: string;
+  readonly stream: string;
+  readonly createStream: boolean;
+  readonly duplicateWindowMs: number;
+}

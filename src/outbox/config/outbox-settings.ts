@@ -1,0 +1,142 @@
+import { validateCronExpression } from 'cron';
+import { z } from 'zod';
+import type { ResolvedOutboxOptions } from './outbox-options.interface.js';
+import { SQL_IDENTIFIER } from './sql-identifier.js';
+
+/**
+ * One configurable setting: its option name, its environment variable, the default, the rule
+ * and the line `.env.example` shows. Every setting is declared here once, so the option, the
+ * variable, the validation and the documentation cannot drift apart.
+ */
+export interface OutboxSetting<
+  K extends keyof ResolvedOutboxOptions = keyof ResolvedOutboxOptions,
+> {
+  readonly option: K;
+  readonly env: string;
+  /** The value as it would be written in the environment; undefined = no default. */
+  readonly default: string | undefined;
+  readonly description: string;
+  readonly schema: z.ZodType<ResolvedOutboxOptions[K]>;
+}
+
+const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const flag = z.union([z.boolean(), z.stringbool()]);
+const identifier = z
+  .string()
+  .regex(SQL_IDENTIFIER, 'must be a lower-case SQL identifier (letters, digits, _; at most 63)');
+// A NATS subject token may not contain whitespace, '.', '*' or '>'.
+const subjectToken = '[A-Za-z0-9_-]+';
+const natsUrl = z
+  .string()
+  .trim()
+  .regex(/^(nats|tls|ws|wss):\/\/[^\s/]+$/, 'must be a nats:// (or tls://, ws://, wss://) URL');
+
+const setting = <K extends keyof ResolvedOutboxOptions>(s: OutboxSetting<K>) => s;
+
+export const OUTBOX_SETTINGS = [
+  setting({
+    option: 'table',
+    env: 'OUTBOX_TABLE',
+    default: 'event_outbox',
+    description: 'Outbox table name (a plain lower-case SQL identifier)',
+    schema: identifier,
+  }),
+  setting({
+    option: 'schema',
+    env: 'OUTBOX_SCHEMA',
+    default: undefined,
+    description: "Schema of the outbox table; empty = the connection's search_path",
+    schema: identifier.optional(),
+  }),
+  setting({
+    option: 'relayCron',
+    env: 'OUTBOX_RELAY_CRON',
+    default: '* * * * * *',
+    description: 'Cron expression (seconds first) of the relay tick',
+    schema: z.string().refine((v) => validateCronExpression(v).valid, 'is not a cron expression'),
+  }),
+  setting({
+    option: 'relayEnabled',
+    env: 'OUTBOX_RELAY_ENABLED',
+    default: 'true',
+    description: 'Run the relay in this process (false for writer-only replicas)',
+    schema: flag,
+  }),
+  setting({
+    option: 'batchSize',
+    env: 'OUTBOX_BATCH_SIZE',
+    default: '500',
+    description: 'Rows claimed and published per batch (1-10000)',
+    schema: integer(1, 10_000),
+  }),
+  setting({
+    option: 'maxInFlight',
+    env: 'OUTBOX_MAX_IN_FLIGHT',
+    default: '256',
+    description: 'Publishes awaiting a broker acknowledgement at once (1-10000)',
+    schema: integer(1, 10_000),
+  }),
+  setting({
+    option: 'publishTimeoutMs',
+    env: 'OUTBOX_PUBLISH_TIMEOUT_MS',
+    default: '5000',
+    description: 'Milliseconds to wait for one broker acknowledgement',
+    schema: integer(1, 600_000),
+  }),
+  setting({
+    option: 'maxPayloadBytes',
+    env: 'OUTBOX_MAX_PAYLOAD_BYTES',
+    default: '1000000',
+    description: 'Largest accepted event payload, in bytes of JSON',
+    schema: integer(1, 64 * 1024 * 1024),
+  }),
+  setting({
+    option: 'requireTransaction',
+    env: 'OUTBOX_REQUIRE_TRANSACTION',
+    default: 'true',
+    description: "Refuse outbox writes outside the caller's transaction",
+    schema: flag,
+  }),
+  setting({
+    option: 'natsServers',
+    env: 'NATS_SERVERS',
+    default: 'nats://127.0.0.1:4222',
+    description: 'Comma-separated NATS server URLs',
+    schema: z
+      .union([z.array(z.string()), z.string().transform((v) => v.split(','))])
+      .pipe(z.array(natsUrl).min(1, 'needs at least one server')),
+  }),
+  setting({
+    option: 'subjectPrefix',
+    env: 'OUTBOX_SUBJECT_PREFIX',
+    default: 'edupulse.domain.events',
+    description: 'Events are published on <prefix>.<event_type>',
+    schema: z
+      .string()
+      .regex(
+        new RegExp(`^${subjectToken}(\\.${subjectToken})*$`),
+        'must be dot-separated NATS subject tokens without wildcards or spaces',
+      ),
+  }),
+  setting({
+    option: 'stream',
+    env: 'OUTBOX_STREAM',
+    default: 'EDUPULSE_DOMAIN_EVENTS',
+    description: 'JetStream stream capturing <prefix>.>',
+    schema: z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be letters, digits, _ or -'),
+  }),
+  setting({
+    option: 'createStream',
+    env: 'OUTBOX_STREAM_CREATE',
+    default: 'true',
+    description: 'Create the stream at start-up when it is missing',
+    schema: flag,
+  }),
+  setting({
+    option: 'duplicateWindowMs',
+    env: 'OUTBOX_STREAM_DUPLICATE_WINDOW_MS',
+    default: '120000',
+    description: 'De-duplication window (by Nats-Msg-Id) of a stream created here',
+    schema: integer(1_000, 7 * 24 * 3_600_000),
+  }),
+] as const satisfies readonly OutboxSetting[];

@@ -1,0 +1,23 @@
+import { OutboxError } from './outbox.error.js';
+
+/**
+ * A publish the broker did not acknowledge. Nest's clients reject with plain strings while
+ * disconnected; this gives every failure one type and a message without credentials.
+ * @publicApi
+ */
+export class OutboxPublishError extends OutboxError {
+  constructor(
+    readonly eventId: string,
+    readonly pattern: string,
+    cause: unknown,
+  ) {
+    super(`Broker did not acknowledge event ${eventId} on "${pattern}": ${describeCause(cause)}`, {
+      cause,
+    });
+  }
+}
+
+function describeCause(cause: unknown): string {
+  if (cause instanceof Error) return `${cause.name}: ${cause.message}`;
+  return String(cause);
+}

@@ -1,0 +1,30 @@
+export { OutboxModule } from './outbox.module.js';
+export { OUTBOX_MODULE_OPTIONS, type OutboxModuleExtras } from './outbox-module-definition.js';
+export {
+  OUTBOX_CLIENT,
+  OUTBOX_DATA_SOURCE,
+  OUTBOX_OPTIONS,
+  OUTBOX_RELAY_JOB,
+} from './outbox.constants.js';
+export type {
+  OutboxModuleOptions,
+  ResolvedOutboxOptions,
+} from './config/outbox-options.interface.js';
+export { resolveOutboxOptions } from './config/resolve-outbox-options.js';
+export { OUTBOX_SETTINGS, type OutboxSetting } from './config/outbox-settings.js';
+export {
+  defineDomainEvent,
+  type CreateDomainEventOptions,
+  type DomainEvent,
+  type DomainEventDefinition,
+} from './events/domain-event.js';
+export type { EventEnvelope } from './events/event-envelope.js';
+export { OutboxRepository, type OutboxBacklog } from './persistence/outbox.repository.js';
+export { createOutboxTableSql, dropOutboxTableSql } from './persistence/outbox-table.sql.js';
+export { OutboxRelayService } from './relay/outbox-relay.service.js';
+export type { OutboxRelayStatus } from './relay/outbox-relay-status.js';
+export { OUTBOX_TRANSPORT, type OutboxTransport } from './transport/outbox-transport.js';
+export type { OutboxMessage } from './transport/outbox-message.js';
+export { ClientJetStream, type ClientJetStreamOptions } from './transport/nats/client-jetstream.js';
+export { NatsEnvelopeSerializer } from './transport/nats/nats-envelope.serializer.js';
+export * from './errors/index.js';

@@ -1,0 +1,51 @@
+import { Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
+import type {
+  OutboxModuleOptions,
+  ResolvedOutboxOptions,
+} from './config/outbox-options.interface.js';
+import { resolveOutboxOptions } from './config/resolve-outbox-options.js';
+import { ConfigurableModuleClass, OUTBOX_MODULE_OPTIONS } from './outbox-module-definition.js';
+import { OUTBOX_CLIENT, OUTBOX_OPTIONS } from './outbox.constants.js';
+import { OutboxRepository } from './persistence/outbox.repository.js';
+import { OutboxRelayScheduler } from './relay/outbox-relay.scheduler.js';
+import { OutboxRelayService } from './relay/outbox-relay.service.js';
+import { NatsJetStreamTransport } from './transport/nats/nats-jetstream.transport.js';
+import { OutboxPublisher } from './transport/outbox-publisher.js';
+import { OUTBOX_TRANSPORT, type OutboxTransport } from './transport/outbox-transport.js';
+
+/**
+ * The transactional outbox: `OutboxRepository` to record events in your transaction, and a
+ * relay that publishes them to the broker with acknowledgement.
+ * ```ts
+ * imports: [TypeOrmModule.forRoot({...}), OutboxModule.forRoot({ subjectPrefix: 'shop.events' })]
+ * ```
+ * @publicApi
+ */
+@Module({
+  // Global and de-duplicated by Nest: importing it here too does not duplicate jobs.
+  imports: [ScheduleModule.forRoot()],
+  providers: [
+    {
+      provide: OUTBOX_OPTIONS,
+      inject: [OUTBOX_MODULE_OPTIONS],
+      useFactory: (options: OutboxModuleOptions) => resolveOutboxOptions(options),
+    },
+    {
+      provide: OUTBOX_TRANSPORT,
+      inject: [OUTBOX_OPTIONS],
+      useFactory: (options: ResolvedOutboxOptions) => new NatsJetStreamTransport(options),
+    },
+    {
+      provide: OUTBOX_CLIENT,
+      inject: [OUTBOX_TRANSPORT],
+      useFactory: (transport: OutboxTransport) => transport.client,
+    },
+    OutboxRepository,
+    OutboxPublisher,
+    OutboxRelayService,
+    OutboxRelayScheduler,
+  ],
+  exports: [OUTBOX_OPTIONS, OUTBOX_TRANSPORT, OUTBOX_CLIENT, OutboxRepository, OutboxRelayService],
+})
+export class OutboxModule extends ConfigurableModuleClass {}

@@ -1,0 +1,8 @@
+import type { OutboxMessage } from '../transport/outbox-message.js';
+
+/** A pending row locked by the relay's transaction, with the message to publish. */
+export interface ClaimedEvent {
+  /** The row's id: publication order within a batch. */
+  readonly id: string;
+  readonly message: OutboxMessage;
+}

@@ -1,0 +1,40 @@
+import { qualifiedTableName, quoteIdentifier } from '../config/sql-identifier.js';
+
+/**
+ * DDL of the outbox table, shared by the shipped migration and the tests, so both create the
+ * same shape. The columns later features rely on are here from the start: retries
+ * (`attempts`, `next_attempt_at`, `last_error`), dead letters (`failed_at`) and commit-order
+ * safety (`transaction_id`, the writer's transaction id).
+ */
+export function createOutboxTableSql(table: string, schema?: string): string[] {
+  const name = qualifiedTableName(table, schema);
+  const pendingIndex = quoteIdentifier(`${table}_pending_idx`.slice(0, 63));
+  return [
+    `CREATE TABLE IF NOT EXISTS ${name} (
+      id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      event_id        uuid        NOT NULL UNIQUE,
+      event_type      text        NOT NULL,
+      event_version   text        NOT NULL,
+      aggregate_type  text        NOT NULL,
+      aggregate_id    text        NOT NULL,
+      payload         jsonb       NOT NULL,
+      headers         jsonb       NOT NULL DEFAULT '{}'::jsonb,
+      occurred_at     timestamptz NOT NULL,
+      created_at      timestamptz NOT NULL DEFAULT now(),
+      transaction_id  xid8        NOT NULL DEFAULT pg_current_xact_id(),
+      attempts        integer     NOT NULL DEFAULT 0,
+      next_attempt_at timestamptz NOT NULL DEFAULT now(),
+      last_error      text,
+      published_at    timestamptz,
+      failed_at       timestamptz
+    )`,
+    // Only pending rows are indexed for claiming, so the claim and the backlog count stay
+    // cheap however many published rows remain.
+    `CREATE INDEX IF NOT EXISTS ${pendingIndex} ON ${name} (id)
+      WHERE published_at IS NULL AND failed_at IS NULL`,
+  ];
+}
+
+export function dropOutboxTableSql(table: string, schema?: string): string {
+  return `DROP TABLE IF EXISTS ${qualifiedTableName(table, schema)}`;
+}

@@ -1,0 +1,16 @@
+/**
+ * What the relay has done so far in this process; read by health indicators and metrics.
+ * @publicApi
+ */
+export interface OutboxRelayStatus {
+  /** Whether this process runs the relay (`OUTBOX_RELAY_ENABLED`). */
+  readonly enabled: boolean;
+  readonly running: boolean;
+  readonly lastTickStartedAt: Date | null;
+  /** When a tick last ran to its end, successful or not: the loop is alive. */
+  readonly lastTickCompletedAt: Date | null;
+  readonly publishedTotal: number;
+  readonly failedPublishesTotal: number;
+  /** The last tick's error, if it had one (no credentials). */
+  readonly lastError: string | null;
+}

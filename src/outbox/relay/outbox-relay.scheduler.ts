@@ -1,0 +1,54 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { CronJob } from 'cron';
+import type { ResolvedOutboxOptions } from '../config/outbox-options.interface.js';
+import { OUTBOX_OPTIONS, OUTBOX_RELAY_JOB } from '../outbox.constants.js';
+import { OutboxRelayService } from './outbox-relay.service.js';
+
+/**
+ * Registers the relay's tick with `SchedulerRegistry`. The job is added at bootstrap rather
+ * than with `@Cron()`, because a decorator reads its expression when the file is imported,
+ * before configuration is known.
+ */
+@Injectable()
+export class OutboxRelayScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(OutboxRelayScheduler.name);
+
+  constructor(
+    @Inject(OUTBOX_OPTIONS) private readonly options: ResolvedOutboxOptions,
+    private readonly registry: SchedulerRegistry,
+    private readonly relay: OutboxRelayService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.options.relayEnabled) return;
+    const job = CronJob.from({
+      cronTime: this.options.relayCron,
+      onTick: () => this.relay.drain(),
+      // A tick that is still draining makes the next one skip rather than overlap.
+      waitForCompletion: true,
+      start: true,
+      name: OUTBOX_RELAY_JOB,
+    });
+    this.registry.addCronJob(OUTBOX_RELAY_JOB, job);
+    this.logger.log(`Relay scheduled (${this.options.relayCron})`);
+    // Do not wait for the first tick: publish what is already pending right away.
+    void this.relay.drain();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.registry.doesExist('cron', OUTBOX_RELAY_JOB)) {
+      await this.registry.getCronJob(OUTBOX_RELAY_JOB).stop();
+      this.registry.deleteCronJob(OUTBOX_RELAY_JOB);
+    }
+    // Nest's scheduler stops jobs without waiting for them; the batch in flight is awaited
+    // here so that it is marked before the connections close.
+    await this.relay.stop();
+  }
+}

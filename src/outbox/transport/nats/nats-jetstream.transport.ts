@@ -1,0 +1,72 @@
+import { JetStreamApiCodes, JetStreamApiError, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { Logger, type OnApplicationShutdown } from '@nestjs/common';
+import type { ResolvedOutboxOptions } from '../../config/outbox-options.interface.js';
+import type { OutboxTransport } from '../outbox-transport.js';
+import { ClientJetStream } from './client-jetstream.js';
+import { NatsEnvelopeSerializer } from './nats-envelope.serializer.js';
+
+/**
+ * NATS JetStream: events go to `<subjectPrefix>.<event_type>`, captured by one stream whose
+ * duplicate window drops re-publishes of the same event id.
+ */
+export class NatsJetStreamTransport implements OutboxTransport, OnApplicationShutdown {
+  readonly name = 'nats-jetstream';
+  readonly client: ClientJetStream;
+  private readonly logger = new Logger(NatsJetStreamTransport.name);
+  private prepared: Promise<void> | undefined;
+
+  constructor(private readonly options: ResolvedOutboxOptions) {
+    this.client = new ClientJetStream({
+      servers: [...options.natsServers],
+      name: 'nestjs-outbox-relay',
+      // nats.js gives up after 10 attempts by default; a relay must outlive any outage.
+      maxReconnectAttempts: -1,
+      serializer: new NatsEnvelopeSerializer(),
+      publishTimeout: options.publishTimeoutMs,
+    });
+  }
+
+  patternFor(eventType: string): string {
+    return `${this.options.subjectPrefix}.${eventType}`;
+  }
+
+  prepare(): Promise<void> {
+    // A failed attempt is forgotten, so the next tick tries again.
+    this.prepared ??= this.ensureStream().catch((error: unknown) => {
+      this.prepared = undefined;
+      throw error;
+    });
+    return this.prepared;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.client.close();
+  }
+
+  private async ensureStream(): Promise<void> {
+    await this.client.connect();
+    if (!this.options.createStream) return;
+    const jsm = await jetstreamManager(this.client.unwrap<NatsConnection>());
+    const { stream, subjectPrefix, duplicateWindowMs } = this.options;
+    const subject = `${subjectPrefix}.>`;
+    try {
+      const info = await jsm.streams.info(stream);
+      if (!info.config.subjects?.includes(subject)) {
+        this.logger.warn(
+          `Stream ${stream} exists but does not list subject "${subject}"; events may not be captured`,
+        );
+      }
+    } catch (error) {
+      const missing =
+        error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound;
+      if (!missing) throw error;
+      await jsm.streams.add({
+        name: stream,
+        subjects: [subject],
+        duplicate_window: duplicateWindowMs * 1_000_000,
+      });
+      this.logger.log(`Created JetStream stream ${stream} for "${subject}"`);
+    }
+  }
+}

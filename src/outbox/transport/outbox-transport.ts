@@ -1,0 +1,20 @@
+import type { ClientProxy } from '@nestjs/microservices';
+
+/**
+ * The broker side of the relay: a Nest `ClientProxy` whose `emit()` completes only once the
+ * broker acknowledged the message, and what the broker needs around it.
+ * @publicApi
+ */
+export interface OutboxTransport {
+  /** Human-readable name for logs and health output, never credentials. */
+  readonly name: string;
+  /** The relay needs only these; each transport's client keeps its own event and status types. */
+  readonly client: Pick<ClientProxy, 'emit' | 'connect' | 'close'>;
+  /** The subject or routing key an event type is published on. */
+  patternFor(eventType: string): string;
+  /** Makes sure the broker side exists (stream, exchange). Idempotent; cheap once it succeeded. */
+  prepare(): Promise<void>;
+}
+
+/** Injection token of the `OutboxTransport`. @publicApi */
+export const OUTBOX_TRANSPORT = Symbol('OUTBOX:TRANSPORT');

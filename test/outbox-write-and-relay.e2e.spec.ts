@@ -1,0 +1,152 @@
+import {
+  defineDomainEvent,
+  OutboxTransactionRequiredError,
+  PayloadNotSerializableError,
+  PayloadTooLargeError,
+  InvalidDomainEventError,
+} from '../src/outbox/index.js';
+import { eventually } from './support/eventually.js';
+import { TestStream } from './support/jetstream.js';
+import { TestOutboxTable } from './support/outbox-table.js';
+import { startRelayApp, type RelayApp } from './support/relay-app.js';
+
+const PulseCreated = defineDomainEvent<{ title: string }>({
+  type: 'learning_pulse.created',
+  version: '1.0',
+  aggregateType: 'learning_pulse',
+});
+
+describe('writing in the caller transaction and relaying to JetStream', () => {
+  const table = new TestOutboxTable();
+  const stream = new TestStream();
+  let relayApp: RelayApp;
+
+  beforeAll(async () => {
+    await table.create();
+    await stream.connect();
+    relayApp = await startRelayApp({
+      table: table.table,
+      stream: stream.stream,
+      subjectPrefix: stream.subjectPrefix,
+      maxPayloadBytes: 10_000,
+    });
+  });
+
+  afterAll(async () => {
+    await relayApp?.app.close();
+    await stream.destroy();
+    await table.drop();
+  });
+
+  it('publishes a committed event once, with Nats-Msg-Id = event_id and the envelope as body', async () => {
+    const event = PulseCreated.create(
+      'pulse-1',
+      { title: 'Photosynthesis' },
+      {
+        headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+      },
+    );
+    await table.dataSource.transaction((manager) => relayApp.repository.add(manager, event));
+
+    const [message] = await eventually(
+      async () => {
+        const messages = await stream.messages();
+        return messages.some((m) => m.msgId === event.eventId) && messages;
+      },
+      { what: 'the event in the stream' },
+    );
+
+    expect(message.subject).toBe(`${stream.subjectPrefix}.learning_pulse.created`);
+    expect(message.msgId).toBe(event.eventId);
+    expect(message.headers['Event-Type']).toBe('learning_pulse.created');
+    expect(message.headers.traceparent).toBe(event.headers.traceparent);
+    expect(message.body).toEqual({
+      event_id: event.eventId,
+      event_type: 'learning_pulse.created',
+      event_version: '1.0',
+      aggregate_type: 'learning_pulse',
+      aggregate_id: 'pulse-1',
+      occurred_at: event.occurredAt.toISOString(),
+      payload: { title: 'Photosynthesis' },
+    });
+    await eventually(async () => (await table.counts()).pending === 0, { what: 'row marked' });
+    expect(await stream.count()).toBe(1);
+  });
+
+  it('never writes nor publishes an event whose transaction rolled back', async () => {
+    const rolledBack = PulseCreated.create('pulse-rolled-back', { title: 'never' });
+    const committed = PulseCreated.create('pulse-2', { title: 'after' });
+    await expect(
+      table.dataSource.transaction(async (manager) => {
+        await relayApp.repository.add(manager, rolledBack);
+        throw new Error('business rule failed');
+      }),
+    ).rejects.toThrow('business rule failed');
+    // A later committed event proves the relay ran past the point where the other would be.
+    await table.dataSource.transaction((manager) => relayApp.repository.add(manager, committed));
+
+    const messages = await eventually(
+      async () => {
+        const all = await stream.messages();
+        return all.some((m) => m.msgId === committed.eventId) && all;
+      },
+      { what: 'the committed event' },
+    );
+    expect(messages.map((m) => m.msgId)).not.toContain(rolledBack.eventId);
+    const rows = await table.dataSource.query<unknown[]>(
+      `SELECT 1 FROM "${table.table}" WHERE event_id = $1`,
+      [rolledBack.eventId],
+    );
+    expect(rows).toHaveLength(0);
+  });
+
+  it('inserts many events in one call and relays each of them', async () => {
+    const events = Array.from({ length: 50 }, (_, i) =>
+      PulseCreated.create(`bulk-${i}`, { title: `pulse ${i}` }),
+    );
+    await table.dataSource.transaction((manager) => relayApp.repository.add(manager, events));
+    const ids = new Set(events.map((e) => e.eventId));
+    await eventually(
+      async () => {
+        const stored = (await stream.messages()).filter((m) => ids.has(m.msgId ?? ''));
+        return stored.length === events.length;
+      },
+      { what: '50 events in the stream' },
+    );
+  });
+
+  it('refuses a write outside a transaction, and bad events, before anything is stored', async () => {
+    const before = (await table.counts()).total;
+    const ok = PulseCreated.create('p', { title: 'x' });
+    await expect(relayApp.repository.add(table.dataSource.manager, ok)).rejects.toBeInstanceOf(
+      OutboxTransactionRequiredError,
+    );
+
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    const cases: [unknown, new (...args: never[]) => Error][] = [
+      [PulseCreated.create('p', { title: 1n as unknown as string }), PayloadNotSerializableError],
+      [PulseCreated.create('p', circular as { title: string }), PayloadNotSerializableError],
+      [PulseCreated.create('p', { title: 'x'.repeat(20_000) }), PayloadTooLargeError],
+      [PulseCreated.create('', { title: 'no aggregate' }), InvalidDomainEventError],
+    ];
+    for (const [event, errorClass] of cases) {
+      await expect(
+        table.dataSource.transaction((manager) =>
+          relayApp.repository.add(manager, [ok, event as typeof ok]),
+        ),
+      ).rejects.toBeInstanceOf(errorClass);
+    }
+    expect((await table.counts()).total).toBe(before);
+  });
+
+  it('names the problem in the error message', async () => {
+    const big = PulseCreated.create('p', { title: 'x'.repeat(20_000) });
+    await expect(
+      table.dataSource.transaction((m) => relayApp.repository.add(m, big)),
+    ).rejects.toThrow(/learning_pulse\.created.*over the limit of 10000 bytes/);
+    expect(() =>
+      defineDomainEvent({ type: 'Bad Type', version: '1.0', aggregateType: 'x' }),
+    ).toThrow(/Invalid domain event "Bad Type"/);
+  });
+});

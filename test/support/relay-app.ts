@@ -1,0 +1,41 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import {
+  OutboxModule,
+  OutboxRelayService,
+  OutboxRepository,
+  type OutboxModuleOptions,
+} from '../../src/outbox/index.js';
+import { CapturingLogger } from './capturing-logger.js';
+import { TEST_DATABASE_URL, TEST_NATS_URL } from './test-env.js';
+
+export interface RelayApp {
+  readonly app: INestApplicationContext;
+  readonly relay: OutboxRelayService;
+  readonly repository: OutboxRepository;
+  readonly logger: CapturingLogger;
+}
+
+/**
+ * A Nest application context with TypeORM and the outbox, configured only through `options`
+ * (an empty `env`), so nothing from the developer's shell leaks into a test.
+ */
+export async function startRelayApp(options: OutboxModuleOptions): Promise<RelayApp> {
+  const logger = new CapturingLogger();
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      TypeOrmModule.forRoot({ type: 'postgres', url: TEST_DATABASE_URL, retryAttempts: 0 }),
+      OutboxModule.forRoot({ env: {}, natsServers: [TEST_NATS_URL], ...options }),
+    ],
+  })
+    .setLogger(logger)
+    .compile();
+  await moduleRef.init();
+  return {
+    app: moduleRef,
+    relay: moduleRef.get(OutboxRelayService),
+    repository: moduleRef.get(OutboxRepository),
+    logger,
+  };
+}
