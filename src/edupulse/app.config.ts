@@ -16,7 +16,12 @@ const schema = z.object({
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier')
     .optional(),
-  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  PORT: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(0, 'must be a port number (0-65535)')
+    .max(65_535, 'must be a port number (0-65535)')
+    .default(3000),
 });
 
 /** Thrown when a variable of the example service is invalid; names each one. */

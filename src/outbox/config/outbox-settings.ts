@@ -19,7 +19,12 @@ export interface OutboxSetting<
   readonly schema: z.ZodType<ResolvedOutboxOptions[K]>;
 }
 
-const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const integer = (min: number, max: number) =>
+  z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`);
 const flag = z.union([z.boolean(), z.stringbool()]);
 const identifier = z
   .string()

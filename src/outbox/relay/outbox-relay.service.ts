@@ -38,6 +38,7 @@ export class OutboxRelayService {
       running: false,
       lastTickStartedAt: null,
       lastTickCompletedAt: null,
+      ticksTotal: 0,
       publishedTotal: 0,
       failedPublishesTotal: 0,
       lastError: null,
@@ -93,7 +94,12 @@ export class OutboxRelayService {
       lastError = `Relay tick failed: ${error instanceof Error ? error.message : String(error)}`;
       this.logger.error(lastError);
     } finally {
-      this.status = { ...this.status, lastTickCompletedAt: new Date(), lastError };
+      this.status = {
+        ...this.status,
+        lastTickCompletedAt: new Date(),
+        ticksTotal: this.status.ticksTotal + 1,
+        lastError,
+      };
     }
   }
 

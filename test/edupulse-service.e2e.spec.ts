@@ -1,0 +1,131 @@
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { AppModule } from '../src/edupulse/app.module.js';
+import { eventually } from './support/eventually.js';
+import { TestStream, type StoredMessage } from './support/jetstream.js';
+import { TEST_DATABASE_URL, TEST_NATS_URL, uniqueName } from './support/test-env.js';
+
+describe('the EduPulse example service', () => {
+  const schema = uniqueName('edupulse');
+  const stream = new TestStream();
+  const admin = new DataSource({ type: 'postgres', url: TEST_DATABASE_URL });
+  let app: INestApplication;
+
+  beforeAll(async () => {
+    await admin.initialize();
+    await admin.query(`CREATE SCHEMA "${schema}"`);
+    await stream.connect();
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        AppModule.forRoot(
+          { databaseUrl: TEST_DATABASE_URL, databaseSchema: schema, port: 0 },
+          {
+            NATS_SERVERS: TEST_NATS_URL,
+            OUTBOX_STREAM: stream.stream,
+            OUTBOX_SUBJECT_PREFIX: stream.subjectPrefix,
+          },
+        ),
+      ],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
+    await app.init();
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await stream.destroy();
+    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await admin.destroy();
+  });
+
+  const server = () => app.getHttpServer() as Parameters<typeof request>[0];
+
+  async function messageFor(aggregateId: string): Promise<StoredMessage> {
+    return eventually(
+      async () => {
+        if (!(await stream.exists())) return undefined;
+        return (await stream.messages()).find((m) => m.body.aggregate_id === aggregateId);
+      },
+      { what: `the event of ${aggregateId}` },
+    );
+  }
+
+  it('POST /pulses stores the pulse and publishes learning_pulse.created', async () => {
+    const res = await request(server())
+      .post('/pulses')
+      .send({ title: 'Photosynthesis', summary: 'Light to sugar', authorId: 'teacher-1' })
+      .expect(201);
+    const { id } = res.body as { id: string };
+
+    const message = await messageFor(id);
+    expect(message.subject).toBe(`${stream.subjectPrefix}.learning_pulse.created`);
+    expect(message.msgId).toBe(message.body.event_id);
+    expect(message.body).toMatchObject({
+      event_type: 'learning_pulse.created',
+      event_version: '1.0',
+      aggregate_type: 'learning_pulse',
+      aggregate_id: id,
+      payload: {
+        pulse_id: id,
+        title: 'Photosynthesis',
+        summary: 'Light to sugar',
+        author_id: 'teacher-1',
+      },
+    });
+    expect(new Date(message.body.occurred_at as string).toISOString()).toBe(
+      message.body.occurred_at,
+    );
+  });
+
+  it('POST /pulses/:id/submissions publishes submission.received; an unknown pulse is 404 with no event', async () => {
+    const pulse = await request(server()).post('/pulses').send({ title: 'Cells', authorId: 't' });
+    const pulseId = (pulse.body as { id: string }).id;
+
+    const unknown = '00000000-0000-4000-8000-000000000000';
+    await request(server())
+      .post(`/pulses/${unknown}/submissions`)
+      .send({ studentId: 's-9' })
+      .expect(404);
+
+    const res = await request(server())
+      .post(`/pulses/${pulseId}/submissions`)
+      .send({ studentId: 's-1', answer: 'Mitochondria' })
+      .expect(201);
+    const submissionId = (res.body as { id: string }).id;
+    const message = await messageFor(submissionId);
+    expect(message.subject).toBe(`${stream.subjectPrefix}.submission.received`);
+    expect(message.body.payload).toEqual({
+      submission_id: submissionId,
+      pulse_id: pulseId,
+      student_id: 's-1',
+      answer: 'Mitochondria',
+    });
+
+    const rows = await admin.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM "${schema}".event_outbox WHERE payload->>'student_id' = 's-9'`,
+    );
+    expect(rows[0].n).toBe(0);
+  });
+
+  it('rejects invalid bodies with 400 naming the field, and records no event', async () => {
+    const before = await admin.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM "${schema}".event_outbox`,
+    );
+    const res = await request(server())
+      .post('/pulses')
+      .send({ title: '', authorId: 7 })
+      .expect(400);
+    expect(res.body.message).toMatch(/title: must not be empty/);
+    expect(res.body.message).toMatch(/authorId/);
+    await request(server())
+      .post('/pulses/not-a-uuid/submissions')
+      .send({ studentId: 's' })
+      .expect(400);
+    const after = await admin.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM "${schema}".event_outbox`,
+    );
+    expect(after[0].n).toBe(before[0].n);
+  });
+});

@@ -1,0 +1,101 @@
+import { createServer, type AddressInfo } from 'node:net';
+import { defineDomainEvent } from '../src/outbox/index.js';
+import { eventually } from './support/eventually.js';
+import { TestStream } from './support/jetstream.js';
+import { TestOutboxTable } from './support/outbox-table.js';
+import { startRelayApp, type RelayApp } from './support/relay-app.js';
+
+const PulseCreated = defineDomainEvent<{ n: number }>({
+  type: 'learning_pulse.created',
+  version: '1.0',
+  aggregateType: 'learning_pulse',
+});
+
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('when JetStream cannot take the events', () => {
+  const table = new TestOutboxTable();
+  const stream = new TestStream();
+  const apps: RelayApp[] = [];
+
+  beforeAll(async () => {
+    await table.create();
+    await stream.connect();
+  });
+
+  afterAll(async () => {
+    await Promise.all(apps.map((a) => a.app.close()));
+    await stream.destroy();
+    await table.drop();
+  });
+
+  async function writeEvents(relayApp: RelayApp, count: number): Promise<void> {
+    const events = Array.from({ length: count }, (_, n) => PulseCreated.create(`p-${n}`, { n }));
+    await table.dataSource.transaction((m) => relayApp.repository.add(m, events));
+  }
+
+  it('keeps rows pending while no stream captures the subject, logs once per tick, then publishes when the stream appears', async () => {
+    const relayApp = await startRelayApp({
+      table: table.table,
+      stream: stream.stream,
+      subjectPrefix: stream.subjectPrefix,
+      createStream: false,
+      publishTimeoutMs: 500,
+    });
+    apps.push(relayApp);
+    await writeEvents(relayApp, 5);
+    const ticksBefore = relayApp.relay.getStatus().ticksTotal;
+    await eventually(() => relayApp.relay.getStatus().ticksTotal >= ticksBefore + 3, {
+      what: 'three failing ticks',
+    });
+
+    expect(await table.counts()).toMatchObject({ total: 5, published: 0 });
+    const status = relayApp.relay.getStatus();
+    const errors = relayApp.logger.errors('OutboxRelayService');
+    // Five events fail on every tick, yet each tick logs a single line.
+    expect(errors.length).toBeGreaterThanOrEqual(3);
+    expect(errors.length).toBeLessThanOrEqual(status.ticksTotal);
+    expect(errors.at(-1)).toMatch(/5 of 5 events not acknowledged and left pending/);
+    expect(status.publishedTotal).toBe(0);
+
+    await stream.create();
+    await eventually(async () => (await table.counts()).published === 5, {
+      what: 'rows published once the stream exists',
+    });
+    expect(await stream.count()).toBe(5);
+    await relayApp.app.close();
+  });
+
+  it('keeps rows pending while the NATS server is unreachable', async () => {
+    const relayApp = await startRelayApp({
+      table: table.table,
+      natsServers: [`nats://127.0.0.1:${await closedPort()}`],
+      stream: stream.stream,
+      subjectPrefix: stream.subjectPrefix,
+    });
+    apps.push(relayApp);
+    const before = await table.counts();
+    await writeEvents(relayApp, 3);
+    const ticksBefore = relayApp.relay.getStatus().ticksTotal;
+    await eventually(() => relayApp.relay.getStatus().ticksTotal >= ticksBefore + 2, {
+      what: 'two failing ticks',
+    });
+
+    expect(await table.counts()).toMatchObject({
+      total: before.total + 3,
+      published: before.published,
+    });
+    expect(relayApp.relay.getStatus().lastError).toMatch(/Relay tick failed/);
+    expect(relayApp.logger.errors('OutboxRelayService').length).toBeLessThanOrEqual(
+      relayApp.relay.getStatus().ticksTotal,
+    );
+    await relayApp.app.close();
+  });
+});

@@ -1,0 +1,75 @@
+import { defineDomainEvent } from '../src/outbox/index.js';
+import { eventually } from './support/eventually.js';
+import { TestStream } from './support/jetstream.js';
+import { TestOutboxTable } from './support/outbox-table.js';
+import { startRelayApp } from './support/relay-app.js';
+
+const PulseCreated = defineDomainEvent<{ n: number }>({
+  type: 'learning_pulse.created',
+  version: '1.0',
+  aggregateType: 'learning_pulse',
+});
+const EVENTS = 5_000;
+
+describe('shutting down while the relay drains', () => {
+  const table = new TestOutboxTable();
+  const stream = new TestStream();
+
+  beforeAll(async () => {
+    await table.create();
+    await (await stream.connect()).create();
+  });
+
+  afterAll(async () => {
+    await stream.destroy();
+    await table.drop();
+  });
+
+  it('finishes and marks the batch in flight, leaves the rest pending, and a restart publishes it', async () => {
+    const options = {
+      table: table.table,
+      stream: stream.stream,
+      subjectPrefix: stream.subjectPrefix,
+      createStream: false,
+      batchSize: 50,
+    };
+    const writer = await startRelayApp({ ...options, relayEnabled: false });
+    const events = Array.from({ length: EVENTS }, (_, n) => PulseCreated.create(`p-${n}`, { n }));
+    await table.dataSource.transaction((m) => writer.repository.add(m, events));
+    await writer.app.close();
+
+    const first = await startRelayApp(options);
+    await eventually(
+      () => first.relay.getStatus().running && first.relay.getStatus().publishedTotal > 0,
+      { intervalMs: 5, what: 'the relay mid-drain' },
+    );
+    await first.app.close();
+
+    // close() returned only after the drain stopped, without errors from closed connections.
+    const status = first.relay.getStatus();
+    expect(status.running).toBe(false);
+    expect(first.logger.errors()).toEqual([]);
+    const counts = await table.counts();
+    expect(counts.published).toBe(status.publishedTotal);
+    expect(counts.pending).toBeGreaterThan(0);
+    // Marked implies acknowledged: every marked row is in the stream.
+    const stored = new Set((await stream.messages()).map((m) => m.msgId));
+    for (const id of await table.publishedEventIds()) expect(stored.has(id)).toBe(true);
+    // No row was left locked: another relay can claim every pending one at once.
+    const locked = await table.dataSource.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+        WHERE c.relname = $1 AND l.mode = 'RowShareLock'`,
+      [table.table],
+    );
+    expect(locked[0].n).toBe(0);
+
+    const second = await startRelayApp(options);
+    await eventually(async () => (await table.counts()).published === EVENTS, {
+      timeoutMs: 60_000,
+      what: 'the rest published after restart',
+    });
+    await second.app.close();
+    const all = await stream.messages();
+    expect(new Set(all.map((m) => m.msgId)).size).toBe(EVENTS);
+  });
+});
