@@ -129,6 +129,14 @@ describe('writing in the caller transaction and relaying to JetStream', () => {
       [PulseCreated.create('p', circular as { title: string }), PayloadNotSerializableError],
       [PulseCreated.create('p', { title: 'x'.repeat(20_000) }), PayloadTooLargeError],
       [PulseCreated.create('', { title: 'no aggregate' }), InvalidDomainEventError],
+      [
+        PulseCreated.create('p', { title: 'x' }, { headers: { 'Nats-Msg-Id': 'spoof' } }),
+        InvalidDomainEventError,
+      ],
+      [
+        PulseCreated.create('p', { title: 'x' }, { headers: { traceparent: 'a\r\nb' } }),
+        InvalidDomainEventError,
+      ],
     ];
     for (const [event, errorClass] of cases) {
       await expect(

@@ -2,7 +2,7 @@ import { defineDomainEvent } from '../src/outbox/index.js';
 import { eventually } from './support/eventually.js';
 import { TestStream } from './support/jetstream.js';
 import { TestOutboxTable } from './support/outbox-table.js';
-import { startRelayApp } from './support/relay-app.js';
+import { startRelayApp, type RelayApp } from './support/relay-app.js';
 
 const PulseCreated = defineDomainEvent<{ n: number }>({
   type: 'learning_pulse.created',
@@ -14,6 +14,7 @@ const EVENTS = 5_000;
 describe('shutting down while the relay drains', () => {
   const table = new TestOutboxTable();
   const stream = new TestStream();
+  const apps: RelayApp[] = [];
 
   beforeAll(async () => {
     await table.create();
@@ -21,6 +22,7 @@ describe('shutting down while the relay drains', () => {
   });
 
   afterAll(async () => {
+    await Promise.all(apps.map((a) => a.app.close()));
     await stream.destroy();
     await table.drop();
   });
@@ -39,6 +41,7 @@ describe('shutting down while the relay drains', () => {
     await writer.app.close();
 
     const first = await startRelayApp(options);
+    apps.push(first);
     await eventually(
       () => first.relay.getStatus().running && first.relay.getStatus().publishedTotal > 0,
       { intervalMs: 5, what: 'the relay mid-drain' },
@@ -55,20 +58,20 @@ describe('shutting down while the relay drains', () => {
     // Marked implies acknowledged: every marked row is in the stream.
     const stored = new Set((await stream.messages()).map((m) => m.msgId));
     for (const id of await table.publishedEventIds()) expect(stored.has(id)).toBe(true);
-    // No row was left locked: another relay can claim every pending one at once.
-    const locked = await table.dataSource.query<{ n: number }[]>(
-      `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-        WHERE c.relname = $1 AND l.mode = 'RowShareLock'`,
-      [table.table],
-    );
-    expect(locked[0].n).toBe(0);
+    // No row was left locked: another session can lock every pending row without waiting.
+    await table.dataSource.transaction(async (manager) => {
+      const rows = await manager.query<unknown[]>(
+        `SELECT id FROM "${table.table}" WHERE published_at IS NULL FOR UPDATE NOWAIT`,
+      );
+      expect(rows).toHaveLength(counts.pending);
+    });
 
     const second = await startRelayApp(options);
+    apps.push(second);
     await eventually(async () => (await table.counts()).published === EVENTS, {
       timeoutMs: 60_000,
       what: 'the rest published after restart',
     });
-    await second.app.close();
     const all = await stream.messages();
     expect(new Set(all.map((m) => m.msgId)).size).toBe(EVENTS);
   });

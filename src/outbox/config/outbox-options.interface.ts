@@ -47,6 +47,11 @@ export interface OutboxModuleOptions {
    */
   publishTimeoutMs?: number;
   /**
+   * How long shutdown waits for the batch in flight. Env `OUTBOX_SHUTDOWN_TIMEOUT_MS`.
+   * @default 10000
+   */
+  shutdownTimeoutMs?: number;
+  /**
    * Largest accepted payload, in bytes of JSON. Env `OUTBOX_MAX_PAYLOAD_BYTES`.
    * @default 1000000 (NATS' default max_payload is 1 MiB for the whole message)
    */
@@ -103,6 +108,7 @@ export interface ResolvedOutboxOptions {
   readonly batchSize: number;
   readonly maxInFlight: number;
   readonly publishTimeoutMs: number;
+  readonly shutdownTimeoutMs: number;
   readonly maxPayloadBytes: number;
   readonly requireTransaction: boolean;
   readonly natsServers: readonly string[];

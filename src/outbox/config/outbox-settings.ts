@@ -89,6 +89,13 @@ export const OUTBOX_SETTINGS = [
     schema: integer(1, 600_000),
   }),
   setting({
+    option: 'shutdownTimeoutMs',
+    env: 'OUTBOX_SHUTDOWN_TIMEOUT_MS',
+    default: '10000',
+    description: 'Milliseconds shutdown waits for the batch in flight to be marked',
+    schema: integer(0, 600_000),
+  }),
+  setting({
     option: 'maxPayloadBytes',
     env: 'OUTBOX_MAX_PAYLOAD_BYTES',
     default: '1000000',

@@ -74,15 +74,19 @@ export class OutboxRepository {
       columns.aggregateId.push(this.checkedAggregateId(event));
       columns.occurredAt.push(event.occurredAt.toISOString());
       columns.payload.push(this.serializedPayload(event));
-      columns.headers.push(JSON.stringify(event.headers));
+      columns.headers.push(JSON.stringify(checkedHeaders(event)));
     }
-    // unnest() keeps the statement and its parameter count the same for 1 or 10,000 events.
+    // unnest() keeps the statement and its parameter count the same for 1 or 10,000 events;
+    // ORDINALITY makes the ids follow the order the caller gave.
     await this.run(
       manager,
       `INSERT INTO ${this.table}
          (event_id, event_type, event_version, aggregate_type, aggregate_id, occurred_at, payload, headers)
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
-                            $6::timestamptz[], $7::jsonb[], $8::jsonb[])`,
+       SELECT e, t, v, at, ai, o, p, h
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
+                     $6::timestamptz[], $7::jsonb[], $8::jsonb[])
+              WITH ORDINALITY AS u(e, t, v, at, ai, o, p, h, n)
+        ORDER BY n`,
       Object.values(columns),
     );
   }
@@ -119,6 +123,15 @@ export class OutboxRepository {
         headers: row.headers,
       },
     }));
+  }
+
+  /** Bounds the current transaction's statements and idle time (milliseconds). */
+  async limitTransaction(manager: EntityManager, ms: number): Promise<void> {
+    await manager.query(
+      `SELECT set_config('idle_in_transaction_session_timeout', $1, true),
+              set_config('statement_timeout', $1, true)`,
+      [String(ms)],
+    );
   }
 
   /** Marks rows published, in one statement. Call it in the transaction that claimed them. */
@@ -201,6 +214,24 @@ export class OutboxRepository {
       throw error;
     }
   }
+}
+
+// Header names are HTTP-style tokens; values must fit on one line. Nats-* headers belong to
+// the broker protocol: a user-supplied Nats-Msg-Id would break de-duplication.
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
+
+function checkedHeaders(event: DomainEvent): Readonly<Record<string, string>> {
+  for (const [name, value] of Object.entries(event.headers ?? {})) {
+    const problem = !HEADER_NAME.test(name)
+      ? `header name ${JSON.stringify(name)} is not a token`
+      : /^nats-/i.test(name)
+        ? `header ${name} is reserved for the broker`
+        : typeof value !== 'string' || /[\r\n\0]/.test(value)
+          ? `header ${name} must be a single-line string`
+          : undefined;
+    if (problem) throw new InvalidDomainEventError(event.eventType, problem);
+  }
+  return event.headers ?? {};
 }
 
 function sqlState(error: unknown): string | undefined {

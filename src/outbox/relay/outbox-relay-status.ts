@@ -9,6 +9,8 @@ export interface OutboxRelayStatus {
   readonly lastTickStartedAt: Date | null;
   /** When a tick last ran to its end, successful or not: the loop is alive. */
   readonly lastTickCompletedAt: Date | null;
+  /** When a batch was last committed: a long drain under backlog still shows progress. */
+  readonly lastProgressAt: Date | null;
   /** Drains completed since start (cron ticks and wake-ups that did run). */
   readonly ticksTotal: number;
   readonly publishedTotal: number;

@@ -38,6 +38,7 @@ export class OutboxRelayService {
       running: false,
       lastTickStartedAt: null,
       lastTickCompletedAt: null,
+      lastProgressAt: null,
       ticksTotal: 0,
       publishedTotal: 0,
       failedPublishesTotal: 0,
@@ -67,10 +68,25 @@ export class OutboxRelayService {
     return this.inFlight;
   }
 
-  /** Lets the batch in flight finish and be marked, then refuses further drains. */
+  /**
+   * Lets the batch in flight finish and be marked, then refuses further drains. Waits at most
+   * `shutdownTimeoutMs`: giving up then costs duplicates (the batch rolls back and is
+   * published again), never a lost event.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
-    await this.inFlight;
+    if (!this.inFlight) return;
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), this.options.shutdownTimeoutMs);
+    });
+    const finished = this.inFlight.then(() => false);
+    if (await Promise.race([finished, gaveUp])) {
+      this.logger.warn(
+        `Batch in flight still running after ${this.options.shutdownTimeoutMs} ms; it will roll back and be published again`,
+      );
+    }
+    clearTimeout(timer);
   }
 
   private async drainLoop(): Promise<void> {
@@ -85,6 +101,8 @@ export class OutboxRelayService {
           // One line per drain, not per event: an outage must not flood the log.
           lastError = `${batch.failures.length} of ${batch.claimed} events not acknowledged and left pending; first: ${batch.failures[0].message}`;
           this.logger.error(lastError);
+          // The stream may have been deleted or changed: check it again next time.
+          this.transport.invalidate();
           break;
         }
         const full = batch.claimed === this.options.batchSize;
@@ -108,6 +126,7 @@ export class OutboxRelayService {
     try {
       await runner.connect();
       await runner.startTransaction();
+      await this.repository.limitTransaction(runner.manager, this.lockHoldLimitMs());
       const claimed = await this.repository.claim(runner.manager, this.options.batchSize);
       const outcomes = claimed.length > 0 ? await this.publisher.publishAll(claimed) : [];
       const acknowledged = outcomes.filter((o) => o.ok).map((o) => o.id);
@@ -118,6 +137,7 @@ export class OutboxRelayService {
       const failures = outcomes.flatMap((o) => (o.ok ? [] : [o.error]));
       this.status = {
         ...this.status,
+        lastProgressAt: new Date(),
         publishedTotal: this.status.publishedTotal + acknowledged.length,
         failedPublishesTotal: this.status.failedPublishesTotal + failures.length,
       };
@@ -128,5 +148,14 @@ export class OutboxRelayService {
     } finally {
       await runner.release();
     }
+  }
+
+  /**
+   * How long the claim transaction may live. A relay that freezes or loses its network while
+   * holding the row locks is cut off by PostgreSQL after this, so other replicas can take the
+   * rows; its late mark then fails and its batch is simply published again.
+   */
+  private lockHoldLimitMs(): number {
+    return this.options.publishTimeoutMs * 2 + 10_000;
   }
 }

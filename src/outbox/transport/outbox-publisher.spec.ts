@@ -32,6 +32,10 @@ function fakeTransport(
     client: { emit, connect: () => Promise.resolve(), close: () => Promise.resolve() },
     patternFor: (type) => `p.${type}`,
     prepare: () => Promise.resolve(),
+    invalidate: () => undefined,
+    assertAcknowledged: (ack) => {
+      if (!ack) throw new Error('no PubAck received');
+    },
   } as OutboxTransport;
 }
 
@@ -73,5 +77,13 @@ describe('OutboxPublisher', () => {
     expect(error.message).toBe(
       'Broker did not acknowledge event e-0 on "p.a.b": Error: Connection lost. Trying to reconnect...',
     );
+  });
+
+  it('does not count a publish that completed without an acknowledgement', async () => {
+    const transport = fakeTransport(() => new Observable((subscriber) => subscriber.complete()));
+    const options = resolveOutboxOptions({ env: {} });
+    const [outcome] = await new OutboxPublisher(options, transport).publishAll(claimed(1));
+    expect(outcome.ok).toBe(false);
+    expect((outcome as { error: Error }).error.message).toMatch(/no PubAck received/);
   });
 });

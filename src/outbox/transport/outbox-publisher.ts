@@ -35,13 +35,14 @@ export class OutboxPublisher {
   private async publish(event: ClaimedEvent): Promise<PublishOutcome> {
     const pattern = this.transport.patternFor(event.message.envelope.event_type);
     try {
-      await lastValueFrom(
+      const result: unknown = await lastValueFrom(
         this.transport.client
           .emit(pattern, event.message)
           // The transport has its own timeout; this one bounds a client that has none.
           .pipe(timeout(this.options.publishTimeoutMs + 1_000)),
         { defaultValue: undefined },
       );
+      this.transport.assertAcknowledged(result);
       return { id: event.id, ok: true };
     } catch (cause) {
       return {

@@ -14,6 +14,14 @@ export interface OutboxTransport {
   patternFor(eventType: string): string;
   /** Makes sure the broker side exists (stream, exchange). Idempotent; cheap once it succeeded. */
   prepare(): Promise<void>;
+  /** Forgets a successful `prepare()`, after publishes failed, so the next one checks again. */
+  invalidate(): void;
+  /**
+   * Throws unless `emit()`'s result is the acknowledgement this transport promises (for
+   * JetStream: a PubAck from the configured stream). Guards against a client that completes
+   * without one.
+   */
+  assertAcknowledged(result: unknown): void;
 }
 
 /** Injection token of the `OutboxTransport`. @publicApi */

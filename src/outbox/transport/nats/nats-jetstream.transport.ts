@@ -1,4 +1,9 @@
-import { JetStreamApiCodes, JetStreamApiError, jetstreamManager } from '@nats-io/jetstream';
+import {
+  JetStreamApiCodes,
+  JetStreamApiError,
+  jetstreamManager,
+  type PubAck,
+} from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { ResolvedOutboxOptions } from '../../config/outbox-options.interface.js';
@@ -38,6 +43,21 @@ export class NatsJetStreamTransport implements OutboxTransport, OnApplicationShu
       throw error;
     });
     return this.prepared;
+  }
+
+  invalidate(): void {
+    this.prepared = undefined;
+  }
+
+  assertAcknowledged(result: unknown): void {
+    const ack = result as Partial<PubAck> | undefined;
+    if (ack?.stream !== this.options.stream) {
+      throw new Error(
+        ack?.stream
+          ? `stored by stream ${ack.stream}, not ${this.options.stream}`
+          : 'no PubAck received',
+      );
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
