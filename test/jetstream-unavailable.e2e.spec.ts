@@ -1,6 +1,6 @@
-import { createServer, type AddressInfo } from 'node:net';
 import { defineDomainEvent } from '../src/outbox/index.js';
 import { eventually } from './support/eventually.js';
+import { freePort } from './support/ports.js';
 import { TestStream } from './support/jetstream.js';
 import { TestOutboxTable } from './support/outbox-table.js';
 import { startRelayApp, type RelayApp } from './support/relay-app.js';
@@ -10,15 +10,6 @@ const PulseCreated = defineDomainEvent<{ n: number }>({
   version: '1.0',
   aggregateType: 'learning_pulse',
 });
-
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('when JetStream cannot take the events', () => {
   const table = new TestOutboxTable();
@@ -84,7 +75,7 @@ describe('when JetStream cannot take the events', () => {
   it('keeps rows pending while the NATS server is unreachable', async () => {
     const relayApp = await startRelayApp({
       table: table.table,
-      natsServers: [`nats://127.0.0.1:${await closedPort()}`],
+      natsServers: [`nats://127.0.0.1:${await freePort()}`],
       stream: stream.stream,
       subjectPrefix: stream.subjectPrefix,
     });

@@ -34,6 +34,8 @@ describe('shutting down while the relay drains', () => {
       subjectPrefix: stream.subjectPrefix,
       createStream: false,
       batchSize: 50,
+      // A slower drain leaves no doubt that close() lands in the middle of it.
+      maxInFlight: 4,
     };
     const writer = await startRelayApp({ ...options, relayEnabled: false });
     const events = Array.from({ length: EVENTS }, (_, n) => PulseCreated.create(`p-${n}`, { n }));

@@ -1,4 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { MIGRATIONS } from '../../migrations/index.js';
 import { OutboxModule } from '../outbox/index.js';
@@ -34,6 +35,7 @@ export class AppModule {
         }),
         OutboxModule.forRoot({ env, isGlobal: true }),
         PulsesModule,
+        TerminusModule.forRoot({ errorLogStyle: 'pretty' }),
       ],
       controllers: [HealthController],
     };

@@ -27,4 +27,8 @@ export { OUTBOX_TRANSPORT, type OutboxTransport } from './transport/outbox-trans
 export type { OutboxMessage } from './transport/outbox-message.js';
 export { ClientJetStream, type ClientJetStreamOptions } from './transport/nats/client-jetstream.js';
 export { NatsEnvelopeSerializer } from './transport/nats/nats-envelope.serializer.js';
+export { OutboxBacklogHealthIndicator } from './health/backlog.health.js';
+export { OutboxRelayHealthIndicator } from './health/relay.health.js';
+export { OutboxBrokerHealthIndicator } from './health/broker.health.js';
+export { OutboxDatabaseHealthIndicator } from './health/database.health.js';
 export * from './errors/index.js';

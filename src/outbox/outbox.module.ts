@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
+import { HealthIndicatorService } from '@nestjs/terminus';
 import type {
   OutboxModuleOptions,
   ResolvedOutboxOptions,
@@ -7,6 +8,10 @@ import type {
 import { resolveOutboxOptions } from './config/resolve-outbox-options.js';
 import { ConfigurableModuleClass, OUTBOX_MODULE_OPTIONS } from './outbox-module-definition.js';
 import { OUTBOX_CLIENT, OUTBOX_OPTIONS } from './outbox.constants.js';
+import { OutboxBacklogHealthIndicator } from './health/backlog.health.js';
+import { OutboxBrokerHealthIndicator } from './health/broker.health.js';
+import { OutboxDatabaseHealthIndicator } from './health/database.health.js';
+import { OutboxRelayHealthIndicator } from './health/relay.health.js';
 import { OutboxRepository } from './persistence/outbox.repository.js';
 import { OutboxRelayScheduler } from './relay/outbox-relay.scheduler.js';
 import { OutboxRelayService } from './relay/outbox-relay.service.js';
@@ -45,7 +50,23 @@ import { OUTBOX_TRANSPORT, type OutboxTransport } from './transport/outbox-trans
     OutboxPublisher,
     OutboxRelayService,
     OutboxRelayScheduler,
+    // Terminus' own helper, provided here so the indicators work without TerminusModule.
+    HealthIndicatorService,
+    OutboxBacklogHealthIndicator,
+    OutboxRelayHealthIndicator,
+    OutboxBrokerHealthIndicator,
+    OutboxDatabaseHealthIndicator,
   ],
-  exports: [OUTBOX_OPTIONS, OUTBOX_TRANSPORT, OUTBOX_CLIENT, OutboxRepository, OutboxRelayService],
+  exports: [
+    OUTBOX_OPTIONS,
+    OUTBOX_TRANSPORT,
+    OUTBOX_CLIENT,
+    OutboxRepository,
+    OutboxRelayService,
+    OutboxBacklogHealthIndicator,
+    OutboxRelayHealthIndicator,
+    OutboxBrokerHealthIndicator,
+    OutboxDatabaseHealthIndicator,
+  ],
 })
 export class OutboxModule extends ConfigurableModuleClass {}

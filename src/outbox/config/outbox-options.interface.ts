@@ -89,6 +89,40 @@ export interface OutboxModuleOptions {
    */
   duplicateWindowMs?: number;
   /**
+   * Pending events above which the backlog indicator reports `degraded`.
+   * Env `OUTBOX_HEALTH_BACKLOG_WARN`. @default unset (report only)
+   */
+  healthBacklogWarn?: number;
+  /**
+   * Pending events above which the backlog indicator reports `down`.
+   * Env `OUTBOX_HEALTH_BACKLOG_MAX`. @default unset (report only)
+   */
+  healthBacklogMax?: number;
+  /**
+   * Age in ms of the oldest pending event above which the backlog is `degraded`.
+   * Env `OUTBOX_HEALTH_LAG_WARN_MS`. @default unset (report only)
+   */
+  healthLagWarnMs?: number;
+  /**
+   * Age in ms of the oldest pending event above which the backlog is `down`.
+   * Env `OUTBOX_HEALTH_LAG_MAX_MS`. @default unset (report only)
+   */
+  healthLagMaxMs?: number;
+  /**
+   * The backlog count stops at this many rows and reports "at least" past it, so a probe
+   * stays cheap on a huge backlog. Env `OUTBOX_HEALTH_COUNT_CAP`. @default 10000
+   */
+  healthCountCap?: number;
+  /**
+   * Timeout of each health probe. Env `OUTBOX_HEALTH_TIMEOUT_MS`. @default 1000
+   */
+  healthTimeoutMs?: number;
+  /**
+   * The relay indicator is `down` when no tick or batch completed for this many cron periods.
+   * Env `OUTBOX_HEALTH_RELAY_STALL_PERIODS`. @default 10
+   */
+  healthRelayStallPeriods?: number;
+  /**
    * Where unset fields are read from; tests pass their own.
    * @default process.env
    */
@@ -116,4 +150,11 @@ export interface ResolvedOutboxOptions {
   readonly stream: string;
   readonly createStream: boolean;
   readonly duplicateWindowMs: number;
+  readonly healthBacklogWarn: number | undefined;
+  readonly healthBacklogMax: number | undefined;
+  readonly healthLagWarnMs: number | undefined;
+  readonly healthLagMaxMs: number | undefined;
+  readonly healthCountCap: number;
+  readonly healthTimeoutMs: number;
+  readonly healthRelayStallPeriods: number;
 }

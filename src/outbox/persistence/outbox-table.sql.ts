@@ -9,6 +9,7 @@ import { qualifiedTableName, quoteIdentifier } from '../config/sql-identifier.js
 export function createOutboxTableSql(table: string, schema?: string): string[] {
   const name = qualifiedTableName(table, schema);
   const pendingIndex = quoteIdentifier(`${table}_pending_idx`.slice(0, 63));
+  const failedIndex = quoteIdentifier(`${table}_failed_idx`.slice(0, 63));
   return [
     `CREATE TABLE IF NOT EXISTS ${name} (
       id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -32,6 +33,8 @@ export function createOutboxTableSql(table: string, schema?: string): string[] {
     // cheap however many published rows remain.
     `CREATE INDEX IF NOT EXISTS ${pendingIndex} ON ${name} (id)
       WHERE published_at IS NULL AND failed_at IS NULL`,
+    // Dead letters are few; this keeps counting and listing them off the full table.
+    `CREATE INDEX IF NOT EXISTS ${failedIndex} ON ${name} (id) WHERE failed_at IS NOT NULL`,
   ];
 }
 

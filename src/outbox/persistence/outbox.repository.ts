@@ -11,10 +11,15 @@ import { EVENT_TYPE_PATTERN, type DomainEvent } from '../events/domain-event.js'
 import { OUTBOX_OPTIONS } from '../outbox.constants.js';
 import type { ClaimedEvent } from './claimed-event.js';
 
-/** Backlog figures as the relay and the health indicators see them. @publicApi */
+/** Backlog figures as the health indicators see them. @publicApi */
 export interface OutboxBacklog {
+  /** Pending events, counted up to the cap. */
   readonly pending: number;
-  readonly oldestPendingAt: Date | null;
+  /** True when the count stopped at the cap: there are at least `pending`. */
+  readonly pendingCapped: boolean;
+  /** Age of the oldest pending event (database clock), or null without backlog. */
+  readonly oldestPendingAgeMs: number | null;
+  /** Events that gave up (dead letters), counted up to the cap. */
   readonly failed: number;
 }
 
@@ -146,22 +151,28 @@ export class OutboxRepository {
     );
   }
 
-  /** Pending count, age of the oldest pending row and dead-letter count. */
-  async backlog(manager: EntityManager): Promise<OutboxBacklog> {
+  /**
+   * Pending count, age of the oldest pending row and dead-letter count. Every part reads a
+   * partial index and stops at `cap` rows, so the cost does not grow with the table.
+   */
+  async backlog(manager: EntityManager, cap: number): Promise<OutboxBacklog> {
     const [row] = await this.run<
-      { pending: number; oldest_pending_at: Date | null; failed: number }[]
+      { pending: number; oldest_age_ms: number | null; failed: number }[]
     >(
       manager,
-      `SELECT (SELECT count(*)::int FROM ${this.table}
-                WHERE published_at IS NULL AND failed_at IS NULL) AS pending,
-              (SELECT min(occurred_at) FROM ${this.table}
-                WHERE id = (SELECT min(id) FROM ${this.table}
-                             WHERE published_at IS NULL AND failed_at IS NULL)) AS oldest_pending_at,
-              (SELECT count(*)::int FROM ${this.table} WHERE failed_at IS NOT NULL) AS failed`,
+      `SELECT (SELECT count(*)::int FROM (SELECT 1 FROM ${this.table}
+                WHERE published_at IS NULL AND failed_at IS NULL LIMIT $1) p) AS pending,
+              (SELECT (extract(epoch FROM now() - created_at) * 1000)::float8 FROM ${this.table}
+                WHERE published_at IS NULL AND failed_at IS NULL ORDER BY id LIMIT 1) AS oldest_age_ms,
+              (SELECT count(*)::int FROM (SELECT 1 FROM ${this.table}
+                WHERE failed_at IS NOT NULL LIMIT $1) f) AS failed`,
+      [cap],
     );
     return {
       pending: row.pending,
-      oldestPendingAt: row.oldest_pending_at,
+      pendingCapped: row.pending >= cap,
+      oldestPendingAgeMs:
+        row.oldest_age_ms === null ? null : Math.max(0, Math.round(row.oldest_age_ms)),
       failed: row.failed,
     };
   }

@@ -6,6 +6,8 @@ export interface OutboxRelayStatus {
   /** Whether this process runs the relay (`OUTBOX_RELAY_ENABLED`). */
   readonly enabled: boolean;
   readonly running: boolean;
+  /** When this relay was created: the reference for "no progress yet". */
+  readonly since: Date;
   readonly lastTickStartedAt: Date | null;
   /** When a tick last ran to its end, successful or not: the loop is alive. */
   readonly lastTickCompletedAt: Date | null;

@@ -4,6 +4,7 @@ import {
   Logger,
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
+  type OnModuleDestroy,
 } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
@@ -17,7 +18,9 @@ import { OutboxRelayService } from './outbox-relay.service.js';
  * before configuration is known.
  */
 @Injectable()
-export class OutboxRelayScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class OutboxRelayScheduler
+  implements OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown
+{
   private readonly logger = new Logger(OutboxRelayScheduler.name);
 
   constructor(
@@ -40,6 +43,11 @@ export class OutboxRelayScheduler implements OnApplicationBootstrap, BeforeAppli
     this.logger.log(`Relay scheduled (${this.options.relayCron})`);
     // Do not wait for the first tick: publish what is already pending right away.
     void this.relay.drain();
+  }
+
+  /** The first shutdown hook: no new batch starts from here on. */
+  onModuleDestroy(): void {
+    this.relay.requestStop();
   }
 
   async beforeApplicationShutdown(): Promise<void> {

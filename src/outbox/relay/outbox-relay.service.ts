@@ -5,6 +5,7 @@ import { OUTBOX_DATA_SOURCE, OUTBOX_OPTIONS } from '../outbox.constants.js';
 import { OutboxRepository } from '../persistence/outbox.repository.js';
 import { OutboxPublisher } from '../transport/outbox-publisher.js';
 import { OUTBOX_TRANSPORT, type OutboxTransport } from '../transport/outbox-transport.js';
+import { redactCredentials } from '../errors/redact-credentials.js';
 import type { OutboxRelayStatus } from './outbox-relay-status.js';
 
 interface BatchResult {
@@ -36,6 +37,7 @@ export class OutboxRelayService {
     this.status = {
       enabled: options.relayEnabled,
       running: false,
+      since: new Date(),
       lastTickStartedAt: null,
       lastTickCompletedAt: null,
       lastProgressAt: null,
@@ -66,6 +68,11 @@ export class OutboxRelayService {
       this.inFlight = undefined;
     });
     return this.inFlight;
+  }
+
+  /** No batch starts after this; the one in flight finishes. */
+  requestStop(): void {
+    this.stopping = true;
   }
 
   /**
@@ -99,7 +106,7 @@ export class OutboxRelayService {
         const batch = await this.relayBatch();
         if (batch.failures.length > 0) {
           // One line per drain, not per event: an outage must not flood the log.
-          lastError = `${batch.failures.length} of ${batch.claimed} events not acknowledged and left pending; first: ${batch.failures[0].message}`;
+          lastError = `${batch.failures.length} of ${batch.claimed} events not acknowledged and left pending; first: ${redactCredentials(batch.failures[0].message)}`;
           this.logger.error(lastError);
           // The stream may have been deleted or changed: check it again next time.
           this.transport.invalidate();
@@ -109,7 +116,7 @@ export class OutboxRelayService {
         if (this.stopping || (!full && !this.wokenDuringDrain)) break;
       }
     } catch (error) {
-      lastError = `Relay tick failed: ${error instanceof Error ? error.message : String(error)}`;
+      lastError = `Relay tick failed: ${redactCredentials(error instanceof Error ? error.message : String(error))}`;
       this.logger.error(lastError);
     } finally {
       this.status = {

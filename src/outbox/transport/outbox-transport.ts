@@ -22,6 +22,11 @@ export interface OutboxTransport {
    * without one.
    */
   assertAcknowledged(result: unknown): void;
+  /**
+   * Probes the application's own connection (no new connection per probe): resolves with
+   * details for health output, or rejects with the reason. Never includes credentials.
+   */
+  checkHealth(): Promise<Record<string, unknown>>;
 }
 
 /** Injection token of the `OutboxTransport`. @publicApi */

@@ -2,6 +2,7 @@ import {
   JetStreamApiCodes,
   JetStreamApiError,
   jetstreamManager,
+  type JetStreamManager,
   type PubAck,
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -20,6 +21,8 @@ export class NatsJetStreamTransport implements OutboxTransport, OnApplicationShu
   readonly client: ClientJetStream;
   private readonly logger = new Logger(NatsJetStreamTransport.name);
   private prepared: Promise<void> | undefined;
+  private connectionStatus = 'not connected yet';
+  private jsm: { connection: NatsConnection; manager: JetStreamManager } | undefined;
 
   constructor(private readonly options: ResolvedOutboxOptions) {
     this.client = new ClientJetStream({
@@ -30,6 +33,7 @@ export class NatsJetStreamTransport implements OutboxTransport, OnApplicationShu
       serializer: new NatsEnvelopeSerializer(),
       publishTimeout: options.publishTimeoutMs,
     });
+    this.client.status.subscribe((status) => (this.connectionStatus = status));
   }
 
   patternFor(eventType: string): string {
@@ -60,14 +64,40 @@ export class NatsJetStreamTransport implements OutboxTransport, OnApplicationShu
     }
   }
 
+  async checkHealth(): Promise<Record<string, unknown>> {
+    // A writer-only replica never publishes, so its probe may be the first to connect.
+    // While disconnected this rejects at once with Nest's "Connection lost" reason.
+    await this.client.connect();
+    if (this.connectionStatus !== 'connected') {
+      throw new Error(`NATS connection is ${this.connectionStatus}`);
+    }
+    const connection = this.client.unwrap<NatsConnection>();
+    const rttMs = await connection.rtt();
+    const info = await (await this.manager(connection)).streams.info(this.options.stream);
+    return {
+      transport: this.name,
+      rttMs,
+      stream: this.options.stream,
+      streamMessages: info.state.messages,
+    };
+  }
+
   async onApplicationShutdown(): Promise<void> {
     await this.client.close();
+  }
+
+  // One manager per connection: creating it costs a JetStream API round trip.
+  private async manager(connection: NatsConnection): Promise<JetStreamManager> {
+    if (this.jsm?.connection !== connection) {
+      this.jsm = { connection, manager: await jetstreamManager(connection) };
+    }
+    return this.jsm.manager;
   }
 
   private async ensureStream(): Promise<void> {
     await this.client.connect();
     if (!this.options.createStream) return;
-    const jsm = await jetstreamManager(this.client.unwrap<NatsConnection>());
+    const jsm = await this.manager(this.client.unwrap<NatsConnection>());
     const { stream, subjectPrefix, duplicateWindowMs } = this.options;
     const subject = `${subjectPrefix}.>`;
     try {
