@@ -89,6 +89,37 @@ export interface OutboxModuleOptions {
    */
   duplicateWindowMs?: number;
   /**
+   * Failed publishes after which an event is given up (dead letter). Env `OUTBOX_MAX_ATTEMPTS`.
+   * @default 10
+   */
+  maxAttempts?: number;
+  /**
+   * First retry delay; it doubles per attempt, with jitter. Env `OUTBOX_RETRY_BASE_MS`.
+   * @default 1000
+   */
+  retryBaseMs?: number;
+  /**
+   * Longest retry delay. Env `OUTBOX_RETRY_MAX_MS`.
+   * @default 300000
+   */
+  retryMaxMs?: number;
+  /**
+   * How long published rows are kept, in ms; 0 deletes a row when it is published.
+   * Env `OUTBOX_RETENTION` (`7d`, `12h`, `30m`, `45s`, `0`).
+   * @default 7 days
+   */
+  retentionMs?: number;
+  /**
+   * Cron expression of the retention purge. Env `OUTBOX_PURGE_CRON`.
+   * @default '0 * * * * *' (every minute)
+   */
+  purgeCron?: string;
+  /**
+   * Rows deleted per purge statement. Env `OUTBOX_PURGE_BATCH_SIZE`.
+   * @default 1000
+   */
+  purgeBatchSize?: number;
+  /**
    * Pending events above which the backlog indicator reports `degraded`.
    * Env `OUTBOX_HEALTH_BACKLOG_WARN`. @default unset (report only)
    */
@@ -150,6 +181,12 @@ export interface ResolvedOutboxOptions {
   readonly stream: string;
   readonly createStream: boolean;
   readonly duplicateWindowMs: number;
+  readonly maxAttempts: number;
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+  readonly retentionMs: number;
+  readonly purgeCron: string;
+  readonly purgeBatchSize: number;
   readonly healthBacklogWarn: number | undefined;
   readonly healthBacklogMax: number | undefined;
   readonly healthLagWarnMs: number | undefined;

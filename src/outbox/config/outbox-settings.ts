@@ -36,6 +36,22 @@ const natsUrl = z
   .trim()
   .regex(/^(nats|tls|ws|wss):\/\/[^\s/]+$/, 'must be a nats:// (or tls://, ws://, wss://) URL');
 
+const cron = z.string().refine((v) => validateCronExpression(v).valid, 'is not a cron expression');
+const DURATION_UNITS_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+// "7d", "12h", "30m", "45s", "500ms", "0", or a number of milliseconds from code.
+const duration = z.union([
+  z.number().int().min(0),
+  z
+    .string()
+    .regex(/^(0|\d+(ms|s|m|h|d))$/, 'must be a duration like 7d, 12h, 30m, 45s or 0')
+    .transform((v) => {
+      const [, amount, unit] = /^(\d+)(ms|s|m|h|d)?$/.exec(v) ?? [];
+      return (
+        Number(amount) * (unit ? DURATION_UNITS_MS[unit as keyof typeof DURATION_UNITS_MS] : 1)
+      );
+    }),
+]);
+
 const setting = <K extends keyof ResolvedOutboxOptions>(s: OutboxSetting<K>) => s;
 
 export const OUTBOX_SETTINGS = [
@@ -58,7 +74,7 @@ export const OUTBOX_SETTINGS = [
     env: 'OUTBOX_RELAY_CRON',
     default: '* * * * * *',
     description: 'Cron expression (seconds first) of the relay tick',
-    schema: z.string().refine((v) => validateCronExpression(v).valid, 'is not a cron expression'),
+    schema: cron,
   }),
   setting({
     option: 'relayEnabled',
@@ -150,6 +166,48 @@ export const OUTBOX_SETTINGS = [
     default: '120000',
     description: 'De-duplication window (by Nats-Msg-Id) of a stream created here',
     schema: integer(1_000, 7 * 24 * 3_600_000),
+  }),
+  setting({
+    option: 'maxAttempts',
+    env: 'OUTBOX_MAX_ATTEMPTS',
+    default: '10',
+    description: 'Failed publishes after which an event is given up (dead letter)',
+    schema: integer(1, 1_000),
+  }),
+  setting({
+    option: 'retryBaseMs',
+    env: 'OUTBOX_RETRY_BASE_MS',
+    default: '1000',
+    description: 'First retry delay (ms); doubles per attempt, with jitter',
+    schema: integer(1, 86_400_000),
+  }),
+  setting({
+    option: 'retryMaxMs',
+    env: 'OUTBOX_RETRY_MAX_MS',
+    default: '300000',
+    description: 'Longest retry delay (ms)',
+    schema: integer(1, 86_400_000),
+  }),
+  setting({
+    option: 'retentionMs',
+    env: 'OUTBOX_RETENTION',
+    default: '7d',
+    description: 'How long published rows are kept (7d, 12h, 30m, 45s); 0 = delete on publish',
+    schema: duration,
+  }),
+  setting({
+    option: 'purgeCron',
+    env: 'OUTBOX_PURGE_CRON',
+    default: '0 * * * * *',
+    description: 'Cron expression of the retention purge',
+    schema: cron,
+  }),
+  setting({
+    option: 'purgeBatchSize',
+    env: 'OUTBOX_PURGE_BATCH_SIZE',
+    default: '1000',
+    description: 'Rows deleted per purge statement',
+    schema: integer(1, 100_000),
   }),
   setting({
     option: 'healthBacklogWarn',

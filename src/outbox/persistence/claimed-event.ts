@@ -4,5 +4,7 @@ import type { OutboxMessage } from '../transport/outbox-message.js';
 export interface ClaimedEvent {
   /** The row's id: publication order within a batch. */
   readonly id: string;
+  /** Failed publishes so far. */
+  readonly attempts: number;
   readonly message: OutboxMessage;
 }

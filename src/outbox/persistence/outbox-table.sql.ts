@@ -10,6 +10,9 @@ export function createOutboxTableSql(table: string, schema?: string): string[] {
   const name = qualifiedTableName(table, schema);
   const pendingIndex = quoteIdentifier(`${table}_pending_idx`.slice(0, 63));
   const failedIndex = quoteIdentifier(`${table}_failed_idx`.slice(0, 63));
+  const aggregateIndex = quoteIdentifier(`${table}_aggregate_pending_idx`.slice(0, 63));
+  const retryingIndex = quoteIdentifier(`${table}_retrying_idx`.slice(0, 63));
+  const publishedIndex = quoteIdentifier(`${table}_published_idx`.slice(0, 63));
   return [
     `CREATE TABLE IF NOT EXISTS ${name} (
       id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -35,6 +38,16 @@ export function createOutboxTableSql(table: string, schema?: string): string[] {
       WHERE published_at IS NULL AND failed_at IS NULL`,
     // Dead letters are few; this keeps counting and listing them off the full table.
     `CREATE INDEX IF NOT EXISTS ${failedIndex} ON ${name} (id) WHERE failed_at IS NOT NULL`,
+    // The claim's per-aggregate order check: "is an earlier row of this aggregate unpublished?"
+    `CREATE INDEX IF NOT EXISTS ${aggregateIndex} ON ${name} (aggregate_type, aggregate_id, id)
+      WHERE published_at IS NULL`,
+    // "Is an earlier row of this aggregate stuck in a retry or dead-lettered?": only rows that
+    // failed at least once, so it stays tiny.
+    `CREATE INDEX IF NOT EXISTS ${retryingIndex} ON ${name} (aggregate_type, aggregate_id, id)
+      WHERE published_at IS NULL AND attempts > 0`,
+    // Retention purges the oldest published rows first, in bounded batches.
+    `CREATE INDEX IF NOT EXISTS ${publishedIndex} ON ${name} (published_at)
+      WHERE published_at IS NOT NULL`,
   ];
 }
 

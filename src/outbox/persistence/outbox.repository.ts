@@ -3,13 +3,23 @@ import type { EntityManager } from 'typeorm';
 import type { ResolvedOutboxOptions } from '../config/outbox-options.interface.js';
 import { qualifiedTableName } from '../config/sql-identifier.js';
 import { InvalidDomainEventError } from '../errors/invalid-domain-event.error.js';
-import { OutboxTableMissingError } from '../errors/outbox-table-missing.error.js';
 import { OutboxTransactionRequiredError } from '../errors/outbox-transaction-required.error.js';
 import { PayloadNotSerializableError } from '../errors/payload-not-serializable.error.js';
 import { PayloadTooLargeError } from '../errors/payload-too-large.error.js';
 import { EVENT_TYPE_PATTERN, type DomainEvent } from '../events/domain-event.js';
 import { OUTBOX_OPTIONS } from '../outbox.constants.js';
 import type { ClaimedEvent } from './claimed-event.js';
+import { runOutboxQuery } from './run-outbox-query.js';
+
+/** A publish that failed for this event, to be retried later or given up. */
+export interface EventFailure {
+  readonly id: string;
+  /** Already free of credentials. */
+  readonly error: string;
+  readonly retryInMs: number;
+  /** The broker can never take it (too large, invalid subject): give up now. */
+  readonly permanent: boolean;
+}
 
 /** Backlog figures as the health indicators see them. @publicApi */
 export interface OutboxBacklog {
@@ -23,8 +33,19 @@ export interface OutboxBacklog {
   readonly failed: number;
 }
 
+/** What one claim returned. */
+export interface ClaimedBatch {
+  /** Rows locked, including those held back for ordering: a full batch means "look again". */
+  readonly locked: number;
+  /** The rows that may be published now, in id order. */
+  readonly events: ClaimedEvent[];
+}
+
 interface ClaimedRow {
   id: string;
+  attempts: number;
+  /** False while an earlier row of the aggregate is unpublished and not in this batch. */
+  ready: boolean;
   event_id: string;
   event_type: string;
   event_version: string;
@@ -34,8 +55,6 @@ interface ClaimedRow {
   payload: unknown;
   headers: Record<string, string>;
 }
-
-const UNDEFINED_TABLE = '42P01';
 
 /**
  * Every SQL statement on the outbox table. Writes always go through the caller's
@@ -97,37 +116,63 @@ export class OutboxRepository {
   }
 
   /**
-   * Locks up to `limit` pending rows, oldest first, skipping rows another relay holds.
-   * The locks last until the caller's transaction ends, which is what keeps two relays
-   * from publishing the same row at the same time.
+   * Locks up to `limit` due rows in id order, skipping rows another relay holds, and returns
+   * those that may go out now. The locks last until the caller's transaction ends, which is
+   * what keeps two relays from publishing the same row at the same time. Order per aggregate:
+   * - a row is claimable only once every transaction that could still commit a lower id has
+   *   ended (`transaction_id` below the snapshot's xmin), so id order is never overtaken;
+   * - a row is held back while an earlier row of its aggregate is unpublished and not in this
+   *   batch (locked by another relay, waiting for a retry, or dead-lettered); it stays locked
+   *   until this transaction ends, and is looked at again by the next claim.
    */
-  async claim(manager: EntityManager, limit: number): Promise<ClaimedEvent[]> {
+  async claim(manager: EntityManager, limit: number): Promise<ClaimedBatch> {
+    // Rows behind a stuck predecessor (retry pending, or dead letter) are skipped before the
+    // LIMIT, so a blocked aggregate cannot fill every batch and starve the others.
     const rows = await this.run<ClaimedRow[]>(
       manager,
-      `SELECT id, event_id, event_type, event_version, aggregate_type, aggregate_id,
-              occurred_at, payload, headers
-         FROM ${this.table}
-        WHERE published_at IS NULL AND failed_at IS NULL AND next_attempt_at <= now()
-        ORDER BY id
-        LIMIT $1
-          FOR UPDATE SKIP LOCKED`,
+      `WITH candidates AS (
+         SELECT o.id FROM ${this.table} o
+          WHERE o.published_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= now()
+            AND o.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+            AND NOT EXISTS (
+                  SELECT 1 FROM ${this.table} s
+                   WHERE s.aggregate_type = o.aggregate_type AND s.aggregate_id = o.aggregate_id
+                     AND s.id < o.id AND s.published_at IS NULL AND s.attempts > 0
+                     AND (s.failed_at IS NOT NULL OR s.next_attempt_at > now()))
+          ORDER BY o.id
+          LIMIT $1
+            FOR UPDATE SKIP LOCKED
+       )
+       SELECT o.id, o.attempts, o.event_id, o.event_type, o.event_version, o.aggregate_type,
+              o.aggregate_id, o.occurred_at, o.payload, o.headers,
+              NOT EXISTS (
+                SELECT 1 FROM ${this.table} e
+                 WHERE e.aggregate_type = o.aggregate_type AND e.aggregate_id = o.aggregate_id
+                   AND e.id < o.id AND e.published_at IS NULL
+                   AND e.id NOT IN (SELECT id FROM candidates)) AS ready
+         FROM ${this.table} o JOIN candidates c ON c.id = o.id
+        ORDER BY o.id`,
       [limit],
     );
-    return rows.map((row) => ({
-      id: row.id,
-      message: {
-        envelope: {
-          event_id: row.event_id,
-          event_type: row.event_type,
-          event_version: row.event_version,
-          aggregate_type: row.aggregate_type,
-          aggregate_id: row.aggregate_id,
-          occurred_at: row.occurred_at.toISOString(),
-          payload: row.payload,
+    const events = rows
+      .filter((row) => row.ready)
+      .map((row) => ({
+        id: row.id,
+        attempts: row.attempts,
+        message: {
+          envelope: {
+            event_id: row.event_id,
+            event_type: row.event_type,
+            event_version: row.event_version,
+            aggregate_type: row.aggregate_type,
+            aggregate_id: row.aggregate_id,
+            occurred_at: row.occurred_at.toISOString(),
+            payload: row.payload,
+          },
+          headers: row.headers,
         },
-        headers: row.headers,
-      },
-    }));
+      }));
+    return { locked: rows.length, events };
   }
 
   /** Bounds the current transaction's statements and idle time (milliseconds). */
@@ -139,15 +184,44 @@ export class OutboxRepository {
     );
   }
 
-  /** Marks rows published, in one statement. Call it in the transaction that claimed them. */
+  /**
+   * Marks rows published, in one statement; with a retention of 0 it deletes them instead.
+   * Call it in the transaction that claimed them.
+   */
   async markPublished(manager: EntityManager, ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
     await this.run(
       manager,
-      `UPDATE ${this.table}
-          SET published_at = now()
-        WHERE id = ANY($1::bigint[])`,
+      this.options.retentionMs === 0
+        ? `DELETE FROM ${this.table} WHERE id = ANY($1::bigint[])`
+        : `UPDATE ${this.table} SET published_at = now() WHERE id = ANY($1::bigint[])`,
       [ids],
+    );
+  }
+
+  /**
+   * Counts an attempt for each failed row and schedules its retry, or gives it up (dead
+   * letter) when it is permanent or out of attempts. One statement for the whole batch.
+   */
+  async recordFailures(manager: EntityManager, failures: readonly EventFailure[]): Promise<void> {
+    if (failures.length === 0) return;
+    await this.run(
+      manager,
+      `UPDATE ${this.table} t
+          SET attempts = t.attempts + 1,
+              last_error = u.error,
+              next_attempt_at = now() + u.retry_in_ms * interval '1 millisecond',
+              failed_at = CASE WHEN u.permanent OR t.attempts + 1 >= $5 THEN now() END
+         FROM unnest($1::bigint[], $2::text[], $3::float8[], $4::bool[])
+              AS u(id, error, retry_in_ms, permanent)
+        WHERE t.id = u.id`,
+      [
+        failures.map((f) => f.id),
+        failures.map((f) => f.error.slice(0, 1_000)),
+        failures.map((f) => f.retryInMs),
+        failures.map((f) => f.permanent),
+        this.options.maxAttempts,
+      ],
     );
   }
 
@@ -213,17 +287,8 @@ export class OutboxRepository {
     return json;
   }
 
-  private async run<T = unknown>(
-    manager: EntityManager,
-    sql: string,
-    parameters?: unknown[],
-  ): Promise<T> {
-    try {
-      return await manager.query<T>(sql, parameters);
-    } catch (error) {
-      if (sqlState(error) === UNDEFINED_TABLE) throw new OutboxTableMissingError(this.table);
-      throw error;
-    }
+  private run<T = unknown>(manager: EntityManager, sql: string, parameters?: unknown[]) {
+    return runOutboxQuery<T>(manager, this.table, sql, parameters);
   }
 }
 
@@ -243,9 +308,4 @@ function checkedHeaders(event: DomainEvent): Readonly<Record<string, string>> {
     if (problem) throw new InvalidDomainEventError(event.eventType, problem);
   }
   return event.headers ?? {};
-}
-
-function sqlState(error: unknown): string | undefined {
-  const e = error as { code?: string; driverError?: { code?: string } };
-  return e?.driverError?.code ?? e?.code;
 }

@@ -16,7 +16,12 @@ export interface OutboxRelayStatus {
   /** Drains completed since start (cron ticks and wake-ups that did run). */
   readonly ticksTotal: number;
   readonly publishedTotal: number;
+  /** Publishes that failed and were charged to their event (an attempt counted). */
   readonly failedPublishesTotal: number;
+  /** Events given up (dead letters) by this relay. */
+  readonly deadLetteredTotal: number;
+  /** Set while the relay waits out a broker outage. */
+  readonly pausedUntil: Date | null;
   /** The last tick's error, if it had one (no credentials). */
   readonly lastError: string | null;
 }

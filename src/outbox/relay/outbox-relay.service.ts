@@ -1,22 +1,32 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import type { ResolvedOutboxOptions } from '../config/outbox-options.interface.js';
-import { OUTBOX_DATA_SOURCE, OUTBOX_OPTIONS } from '../outbox.constants.js';
-import { OutboxRepository } from '../persistence/outbox.repository.js';
-import { OutboxPublisher } from '../transport/outbox-publisher.js';
-import { OUTBOX_TRANSPORT, type OutboxTransport } from '../transport/outbox-transport.js';
 import { redactCredentials } from '../errors/redact-credentials.js';
+import { OUTBOX_DATA_SOURCE, OUTBOX_OPTIONS } from '../outbox.constants.js';
+import type { ClaimedEvent } from '../persistence/claimed-event.js';
+import { OutboxRepository, type EventFailure } from '../persistence/outbox.repository.js';
+import { OutboxPublisher, type PublishOutcome } from '../transport/outbox-publisher.js';
+import { OUTBOX_TRANSPORT, type OutboxTransport } from '../transport/outbox-transport.js';
 import type { OutboxRelayStatus } from './outbox-relay-status.js';
+import { retryDelayMs } from './retry-backoff.js';
+
+const MAX_OUTAGE_PAUSE_MS = 30_000;
+
+type FailedOutcome = Extract<PublishOutcome, { status: 'failed' }>;
 
 interface BatchResult {
-  readonly claimed: number;
+  readonly locked: number;
   readonly published: number;
-  readonly failures: readonly { readonly message: string }[];
+  /** Failures charged to their events (attempt counted, retry scheduled or given up). */
+  readonly eventFailures: readonly FailedOutcome[];
+  /** Set when the broker, not the events, failed: nothing was charged to the events. */
+  readonly outage: FailedOutcome | undefined;
 }
 
 /**
  * Moves events from the table to the broker: claim a batch, publish it with acknowledgement,
- * mark what was acknowledged, commit; repeat while full batches come back.
+ * mark what was acknowledged and record what failed, commit; repeat while full batches come
+ * back.
  * @publicApi
  */
 @Injectable()
@@ -25,6 +35,8 @@ export class OutboxRelayService {
   private inFlight: Promise<void> | undefined;
   private wokenDuringDrain = false;
   private stopping = false;
+  private outageStreak = 0;
+  private pausedUntil = 0;
   private status: OutboxRelayStatus;
 
   constructor(
@@ -44,6 +56,8 @@ export class OutboxRelayService {
       ticksTotal: 0,
       publishedTotal: 0,
       failedPublishesTotal: 0,
+      deadLetteredTotal: 0,
+      pausedUntil: null,
       lastError: null,
     };
   }
@@ -98,21 +112,27 @@ export class OutboxRelayService {
 
   private async drainLoop(): Promise<void> {
     this.status = { ...this.status, lastTickStartedAt: new Date() };
-    let lastError: string | null = null;
+    let lastError: string | null = this.status.lastError;
     try {
+      // During a broker outage the relay waits as a whole; the tick still counts as alive.
+      if (Date.now() < this.pausedUntil) return;
+      lastError = null;
       await this.transport.prepare();
       for (;;) {
         this.wokenDuringDrain = false;
         const batch = await this.relayBatch();
-        if (batch.failures.length > 0) {
-          // One line per drain, not per event: an outage must not flood the log.
-          lastError = `${batch.failures.length} of ${batch.claimed} events not acknowledged and left pending; first: ${redactCredentials(batch.failures[0].message)}`;
-          this.logger.error(lastError);
-          // The stream may have been deleted or changed: check it again next time.
-          this.transport.invalidate();
+        if (batch.outage) {
+          lastError = this.pauseForOutage(batch);
           break;
         }
-        const full = batch.claimed === this.options.batchSize;
+        this.outageStreak = 0;
+        this.status = { ...this.status, pausedUntil: null };
+        if (batch.eventFailures.length > 0) {
+          // One line per batch, never per event.
+          lastError = `${batch.eventFailures.length} of ${batch.locked} events failed and will be retried or given up; first: ${redactCredentials(batch.eventFailures[0].error.message)}`;
+          this.logger.warn(lastError);
+        }
+        const full = batch.locked === this.options.batchSize && batch.published > 0;
         if (this.stopping || (!full && !this.wokenDuringDrain)) break;
       }
     } catch (error) {
@@ -128,33 +148,105 @@ export class OutboxRelayService {
     }
   }
 
+  private pauseForOutage(batch: BatchResult): string {
+    this.outageStreak++;
+    // Capped lower than an event's retry: once the broker is back, the backlog should move
+    // within seconds, not after the longest retry delay.
+    const delay = retryDelayMs(
+      this.outageStreak,
+      this.options.retryBaseMs,
+      Math.min(this.options.retryMaxMs, MAX_OUTAGE_PAUSE_MS),
+    );
+    this.pausedUntil = Date.now() + delay;
+    this.status = { ...this.status, pausedUntil: new Date(this.pausedUntil) };
+    // The stream may have been deleted or changed: check it again next time.
+    this.transport.invalidate();
+    const message = `${batch.locked} events not acknowledged and left pending (broker unavailable, no attempt counted); pausing ${delay} ms; ${redactCredentials(batch.outage!.error.message)}`;
+    this.logger.error(message);
+    return message;
+  }
+
   private async relayBatch(): Promise<BatchResult> {
     const runner = this.dataSource.createQueryRunner();
     try {
       await runner.connect();
       await runner.startTransaction();
       await this.repository.limitTransaction(runner.manager, this.lockHoldLimitMs());
-      const claimed = await this.repository.claim(runner.manager, this.options.batchSize);
-      const outcomes = claimed.length > 0 ? await this.publisher.publishAll(claimed) : [];
-      const acknowledged = outcomes.filter((o) => o.ok).map((o) => o.id);
+      const { locked, events } = await this.repository.claim(
+        runner.manager,
+        this.options.batchSize,
+      );
+      const outcomes = events.length > 0 ? await this.publisher.publishAll(events) : [];
+      const acknowledged = outcomes.filter((o) => o.status === 'acknowledged').map((o) => o.id);
+      const failed = outcomes.filter((o): o is FailedOutcome => o.status === 'failed');
+      const outage = this.outage(failed, acknowledged.length);
       await this.repository.markPublished(runner.manager, acknowledged);
+      const charged = outage ? [] : failed;
+      await this.repository.recordFailures(runner.manager, this.failures(charged, events));
       // A crash before this commit leaves acknowledged rows pending: they are published again
       // and the broker drops the copy by event id. That is the at-least-once in the guarantee.
       await runner.commitTransaction();
-      const failures = outcomes.flatMap((o) => (o.ok ? [] : [o.error]));
-      this.status = {
-        ...this.status,
-        lastProgressAt: new Date(),
-        publishedTotal: this.status.publishedTotal + acknowledged.length,
-        failedPublishesTotal: this.status.failedPublishesTotal + failures.length,
-      };
-      return { claimed: claimed.length, published: acknowledged.length, failures };
+      this.count(acknowledged.length, charged, events);
+      return { locked, published: acknowledged.length, eventFailures: charged, outage };
     } catch (error) {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
       throw error;
     } finally {
       await runner.release();
     }
+  }
+
+  /**
+   * The broker is the problem, not the events, when the connection is down, or when nothing
+   * was acknowledged and every publish failed the same way. An hour-long outage then costs
+   * no attempts and dead-letters nothing.
+   */
+  private outage(
+    failed: readonly FailedOutcome[],
+    acknowledged: number,
+  ): FailedOutcome | undefined {
+    if (failed.length === 0 || acknowledged > 0) return undefined;
+    const [first] = failed;
+    if (failed.some((f) => f.permanent)) return undefined;
+    const cause = (f: FailedOutcome) => describe(f.error.cause);
+    const connection = failed.every((f) => this.transport.isConnectionFailure(f.error.cause));
+    const uniform = failed.length > 1 && failed.every((f) => cause(f) === cause(first));
+    return connection || uniform ? first : undefined;
+  }
+
+  private failures(
+    failed: readonly FailedOutcome[],
+    events: readonly ClaimedEvent[],
+  ): EventFailure[] {
+    const attempts = new Map(events.map((e) => [e.id, e.attempts]));
+    return failed.map((f) => ({
+      id: f.id,
+      error: redactCredentials(describe(f.error.cause)),
+      permanent: f.permanent,
+      retryInMs: retryDelayMs(
+        (attempts.get(f.id) ?? 0) + 1,
+        this.options.retryBaseMs,
+        this.options.retryMaxMs,
+      ),
+    }));
+  }
+
+  private count(
+    published: number,
+    charged: readonly FailedOutcome[],
+    events: readonly ClaimedEvent[],
+  ) {
+    const attempts = new Map(events.map((e) => [e.id, e.attempts]));
+    const deadLettered = charged.filter(
+      (f) => f.permanent || (attempts.get(f.id) ?? 0) + 1 >= this.options.maxAttempts,
+    ).length;
+    this.status = {
+      ...this.status,
+      lastProgressAt: new Date(),
+      publishedTotal: this.status.publishedTotal + published,
+      failedPublishesTotal: this.status.failedPublishesTotal + charged.length,
+      deadLetteredTotal: this.status.deadLetteredTotal + deadLettered,
+    };
   }
 
   /**
@@ -165,4 +257,8 @@ export class OutboxRelayService {
   private lockHoldLimitMs(): number {
     return this.options.publishTimeoutMs * 2 + 10_000;
   }
+}
+
+function describe(cause: unknown): string {
+  return cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
 }

@@ -5,16 +5,18 @@ import type { ClaimedEvent } from '../persistence/claimed-event.js';
 import { OutboxPublisher } from './outbox-publisher.js';
 import type { OutboxTransport } from './outbox-transport.js';
 
-function claimed(n: number): ClaimedEvent[] {
+/** `n` events spread round-robin over `aggregates` aggregates; payload = position. */
+function claimed(n: number, aggregates = n): ClaimedEvent[] {
   return Array.from({ length: n }, (_, i) => ({
     id: String(i + 1),
+    attempts: 0,
     message: {
       envelope: {
         event_id: `e-${i}`,
         event_type: 'a.b',
         event_version: '1',
         aggregate_type: 'a',
-        aggregate_id: 'x',
+        aggregate_id: `x${i % aggregates}`,
         occurred_at: '2026-01-01T00:00:00.000Z',
         payload: i,
       },
@@ -23,9 +25,9 @@ function claimed(n: number): ClaimedEvent[] {
   }));
 }
 
-/** A plain fake client: acknowledges after a tick, or rejects the way Nest's clients do. */
+/** A plain fake client: `emit` is given; the rest behaves like a JetStream transport. */
 function fakeTransport(
-  emit: (pattern: string, data: unknown) => Observable<unknown>,
+  emit: (pattern: string, data: ClaimedEvent['message']) => Observable<unknown>,
 ): OutboxTransport {
   return {
     name: 'fake',
@@ -36,32 +38,68 @@ function fakeTransport(
     assertAcknowledged: (ack) => {
       if (!ack) throw new Error('no PubAck received');
     },
+    isPermanentFailure: (error) => error instanceof RangeError,
+    isConnectionFailure: (error) => typeof error === 'string',
+    checkHealth: () => Promise.resolve({}),
   } as OutboxTransport;
 }
 
+function ackAfterTick(onSend: (m: ClaimedEvent['message']) => void, onAck = () => {}) {
+  return (_: string, data: ClaimedEvent['message']) =>
+    new Observable((subscriber) => {
+      onSend(data);
+      setTimeout(() => {
+        onAck();
+        subscriber.next({ seq: 1 });
+        subscriber.complete();
+      }, 1);
+    });
+}
+
 describe('OutboxPublisher', () => {
-  it('keeps at most maxInFlight publishes outstanding, and sends them in claim order', async () => {
+  it('keeps at most maxInFlight publishes outstanding across aggregates, one at a time within one', async () => {
     let inFlight = 0;
     let peak = 0;
-    const sent: unknown[] = [];
+    const sent: number[] = [];
     const transport = fakeTransport(
-      (_pattern, data) =>
-        new Observable((subscriber) => {
-          sent.push((data as ClaimedEvent['message']).envelope.payload);
+      ackAfterTick(
+        (m) => {
+          sent.push(m.envelope.payload as number);
           peak = Math.max(peak, ++inFlight);
-          setTimeout(() => {
-            inFlight--;
-            subscriber.next({ seq: 1 });
-            subscriber.complete();
-          }, 1);
-        }),
+        },
+        () => inFlight--,
+      ),
     );
     const options = resolveOutboxOptions({ env: {}, maxInFlight: 8 });
-    const outcomes = await new OutboxPublisher(options, transport).publishAll(claimed(100));
+    const outcomes = await new OutboxPublisher(options, transport).publishAll(claimed(100, 20));
 
-    expect(outcomes.every((o) => o.ok)).toBe(true);
+    expect(outcomes.every((o) => o.status === 'acknowledged')).toBe(true);
     expect(peak).toBe(8);
-    expect(sent).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    // Within each aggregate, events left in claim order.
+    for (let a = 0; a < 20; a++) {
+      const chain = sent.filter((p) => p % 20 === a);
+      expect(chain).toEqual([...chain].sort((x, y) => x - y));
+    }
+  });
+
+  it('after a failure, holds back the later events of that aggregate but not of others', async () => {
+    const transport = fakeTransport((_, m) =>
+      m.envelope.payload === 2
+        ? throwError(() => new Error('nope'))
+        : ackAfterTick(() => {})('', m),
+    );
+    const options = resolveOutboxOptions({ env: {} });
+    // Aggregates x0: events 0,2,4; x1: events 1,3,5.
+    const outcomes = await new OutboxPublisher(options, transport).publishAll(claimed(6, 2));
+    const byId = Object.fromEntries(outcomes.map((o) => [o.id, o.status]));
+    expect(byId).toEqual({
+      '1': 'acknowledged',
+      '3': 'failed',
+      '5': 'blocked',
+      '2': 'acknowledged',
+      '4': 'acknowledged',
+      '6': 'acknowledged',
+    });
   });
 
   it('turns a string rejection into a typed OutboxPublishError naming the event and subject', async () => {
@@ -71,19 +109,24 @@ describe('OutboxPublisher', () => {
     const options = resolveOutboxOptions({ env: {} });
     const [outcome] = await new OutboxPublisher(options, transport).publishAll(claimed(1));
 
-    expect(outcome.ok).toBe(false);
-    const error = (outcome as { error: OutboxPublishError }).error;
+    expect(outcome.status).toBe('failed');
+    const { error, permanent } = outcome as { error: OutboxPublishError; permanent: boolean };
     expect(error).toBeInstanceOf(OutboxPublishError);
+    expect(permanent).toBe(false);
     expect(error.message).toBe(
       'Broker did not acknowledge event e-0 on "p.a.b": Error: Connection lost. Trying to reconnect...',
     );
   });
 
-  it('does not count a publish that completed without an acknowledgement', async () => {
-    const transport = fakeTransport(() => new Observable((subscriber) => subscriber.complete()));
+  it('flags failures the transport calls permanent, and does not count a publish without acknowledgement', async () => {
     const options = resolveOutboxOptions({ env: {} });
-    const [outcome] = await new OutboxPublisher(options, transport).publishAll(claimed(1));
-    expect(outcome.ok).toBe(false);
-    expect((outcome as { error: Error }).error.message).toMatch(/no PubAck received/);
+    const tooBig = fakeTransport(() => throwError(() => new RangeError('max_payload')));
+    const [permanent] = await new OutboxPublisher(options, tooBig).publishAll(claimed(1));
+    expect(permanent).toMatchObject({ status: 'failed', permanent: true });
+
+    const silent = fakeTransport(() => new Observable((subscriber) => subscriber.complete()));
+    const [unacknowledged] = await new OutboxPublisher(options, silent).publishAll(claimed(1));
+    expect(unacknowledged.status).toBe('failed');
+    expect((unacknowledged as { error: Error }).error.message).toMatch(/no PubAck received/);
   });
 });

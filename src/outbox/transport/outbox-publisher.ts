@@ -8,13 +8,23 @@ import { OUTBOX_TRANSPORT, type OutboxTransport } from './outbox-transport.js';
 
 /** The fate of one claimed event. */
 export type PublishOutcome =
-  | { readonly id: string; readonly ok: true }
-  | { readonly id: string; readonly ok: false; readonly error: OutboxPublishError };
+  | { readonly id: string; readonly status: 'acknowledged' }
+  | {
+      readonly id: string;
+      readonly status: 'failed';
+      readonly error: OutboxPublishError;
+      /** The broker can never take this event: retrying is pointless. */
+      readonly permanent: boolean;
+    }
+  /** Not sent, because an earlier event of its aggregate failed in this batch. */
+  | { readonly id: string; readonly status: 'blocked' };
 
 /**
- * Publishes a batch with up to `maxInFlight` acknowledgements outstanding: awaiting each
- * acknowledgement in turn would bound the relay by the round trip, not by the broker.
- * Messages leave in claim order over one connection, so the broker stores them in that order.
+ * Publishes a batch with up to `maxInFlight` acknowledgements outstanding, across
+ * aggregates; awaiting each acknowledgement in turn would bound the relay by the round trip.
+ * Within one aggregate, an event is sent only after the previous one was acknowledged, and
+ * not at all once one failed: a later event must never reach the broker before an earlier
+ * one that is still to be retried.
  */
 @Injectable()
 export class OutboxPublisher {
@@ -23,13 +33,35 @@ export class OutboxPublisher {
     @Inject(OUTBOX_TRANSPORT) private readonly transport: OutboxTransport,
   ) {}
 
-  publishAll(events: readonly ClaimedEvent[]): Promise<PublishOutcome[]> {
-    return lastValueFrom(
-      from(events).pipe(
-        mergeMap((event) => this.publish(event), this.options.maxInFlight),
+  async publishAll(events: readonly ClaimedEvent[]): Promise<PublishOutcome[]> {
+    const chains = new Map<string, ClaimedEvent[]>();
+    for (const event of events) {
+      const { aggregate_type, aggregate_id } = event.message.envelope;
+      const key = `${aggregate_type}\u0000${aggregate_id}`;
+      const chain = chains.get(key);
+      if (chain) chain.push(event);
+      else chains.set(key, [event]);
+    }
+    const results = await lastValueFrom(
+      from(chains.values()).pipe(
+        mergeMap((chain) => this.publishChain(chain), this.options.maxInFlight),
         toArray(),
       ),
     );
+    return results.flat();
+  }
+
+  private async publishChain(chain: readonly ClaimedEvent[]): Promise<PublishOutcome[]> {
+    const outcomes: PublishOutcome[] = [];
+    for (const event of chain) {
+      const previous = outcomes.at(-1);
+      outcomes.push(
+        previous && previous.status !== 'acknowledged'
+          ? { id: event.id, status: 'blocked' }
+          : await this.publish(event),
+      );
+    }
+    return outcomes;
   }
 
   private async publish(event: ClaimedEvent): Promise<PublishOutcome> {
@@ -43,12 +75,13 @@ export class OutboxPublisher {
         { defaultValue: undefined },
       );
       this.transport.assertAcknowledged(result);
-      return { id: event.id, ok: true };
+      return { id: event.id, status: 'acknowledged' };
     } catch (cause) {
       return {
         id: event.id,
-        ok: false,
+        status: 'failed',
         error: new OutboxPublishError(event.message.envelope.event_id, pattern, cause),
+        permanent: this.transport.isPermanentFailure(cause),
       };
     }
   }

@@ -22,6 +22,13 @@ export interface OutboxTransport {
    * without one.
    */
   assertAcknowledged(result: unknown): void;
+  /** Whether `emit()`'s error means the broker can never take this event (too large...). */
+  isPermanentFailure(error: unknown): boolean;
+  /**
+   * Whether the error is about the connection rather than the event: such failures do not
+   * count against an event's attempts.
+   */
+  isConnectionFailure(error: unknown): boolean;
   /**
    * Probes the application's own connection (no new connection per probe): resolves with
    * details for health output, or rejects with the reason. Never includes credentials.

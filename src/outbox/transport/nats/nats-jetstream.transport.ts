@@ -5,12 +5,20 @@ import {
   type JetStreamManager,
   type PubAck,
 } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
+import {
+  ClosedConnectionError,
+  ConnectionError,
+  InvalidArgumentError,
+  InvalidSubjectError,
+  type NatsConnection,
+} from '@nats-io/transport-node';
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { ResolvedOutboxOptions } from '../../config/outbox-options.interface.js';
 import type { OutboxTransport } from '../outbox-transport.js';
 import { ClientJetStream } from './client-jetstream.js';
 import { NatsEnvelopeSerializer } from './nats-envelope.serializer.js';
+
+const MESSAGE_SIZE_EXCEEDS_MAXIMUM = 10054;
 
 /**
  * NATS JetStream: events go to `<subjectPrefix>.<event_type>`, captured by one stream whose
@@ -62,6 +70,25 @@ export class NatsJetStreamTransport implements OutboxTransport, OnApplicationShu
           : 'no PubAck received',
       );
     }
+  }
+
+  isPermanentFailure(error: unknown): boolean {
+    return (
+      error instanceof InvalidSubjectError ||
+      (error instanceof InvalidArgumentError && /max_payload/.test(error.message)) ||
+      // 10054: "message size exceeds maximum allowed" (the stream's max_msg_size)
+      (error instanceof JetStreamApiError && error.code === MESSAGE_SIZE_EXCEEDS_MAXIMUM)
+    );
+  }
+
+  isConnectionFailure(error: unknown): boolean {
+    // Nest's clients reject with a bare string while the connection is down.
+    return (
+      typeof error === 'string' ||
+      error instanceof ConnectionError ||
+      error instanceof ClosedConnectionError ||
+      this.connectionStatus !== 'connected'
+    );
   }
 
   async checkHealth(): Promise<Record<string, unknown>> {
