@@ -5,6 +5,7 @@ export {
   OUTBOX_DATA_SOURCE,
   OUTBOX_OPTIONS,
   OUTBOX_RELAY_JOB,
+  OUTBOX_RETENTION_JOB,
 } from './outbox.constants.js';
 export type {
   OutboxModuleOptions,
@@ -20,6 +21,13 @@ export {
 } from './events/domain-event.js';
 export type { EventEnvelope } from './events/event-envelope.js';
 export { OutboxRepository, type OutboxBacklog } from './persistence/outbox.repository.js';
+export {
+  OutboxAdminRepository,
+  type FailedEvent,
+  type FailedEventFilter,
+} from './persistence/outbox-admin.repository.js';
+export { OutboxDeadLetterService } from './dead-letters/outbox-dead-letter.service.js';
+export { OutboxRetentionScheduler } from './retention/outbox-retention.scheduler.js';
 export { createOutboxTableSql, dropOutboxTableSql } from './persistence/outbox-table.sql.js';
 export { OutboxRelayService } from './relay/outbox-relay.service.js';
 export type { OutboxRelayStatus } from './relay/outbox-relay-status.js';

@@ -18,3 +18,6 @@ export const OUTBOX_DATA_SOURCE = Symbol('OUTBOX:DATA_SOURCE');
 
 /** Name of the relay's job in `SchedulerRegistry`. @publicApi */
 export const OUTBOX_RELAY_JOB = 'outbox-relay';
+
+/** Name of the retention purge's job in `SchedulerRegistry`. @publicApi */
+export const OUTBOX_RETENTION_JOB = 'outbox-retention';

@@ -12,7 +12,10 @@ import { OutboxBacklogHealthIndicator } from './health/backlog.health.js';
 import { OutboxBrokerHealthIndicator } from './health/broker.health.js';
 import { OutboxDatabaseHealthIndicator } from './health/database.health.js';
 import { OutboxRelayHealthIndicator } from './health/relay.health.js';
+import { OutboxDeadLetterService } from './dead-letters/outbox-dead-letter.service.js';
+import { OutboxAdminRepository } from './persistence/outbox-admin.repository.js';
 import { OutboxRepository } from './persistence/outbox.repository.js';
+import { OutboxRetentionScheduler } from './retention/outbox-retention.scheduler.js';
 import { OutboxRelayScheduler } from './relay/outbox-relay.scheduler.js';
 import { OutboxRelayService } from './relay/outbox-relay.service.js';
 import { NatsJetStreamTransport } from './transport/nats/nats-jetstream.transport.js';
@@ -47,6 +50,9 @@ import { OUTBOX_TRANSPORT, type OutboxTransport } from './transport/outbox-trans
       useFactory: (transport: OutboxTransport) => transport.client,
     },
     OutboxRepository,
+    OutboxAdminRepository,
+    OutboxDeadLetterService,
+    OutboxRetentionScheduler,
     OutboxPublisher,
     OutboxRelayService,
     OutboxRelayScheduler,
@@ -63,6 +69,7 @@ import { OUTBOX_TRANSPORT, type OutboxTransport } from './transport/outbox-trans
     OUTBOX_CLIENT,
     OutboxRepository,
     OutboxRelayService,
+    OutboxDeadLetterService,
     OutboxBacklogHealthIndicator,
     OutboxRelayHealthIndicator,
     OutboxBrokerHealthIndicator,

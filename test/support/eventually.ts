@@ -1,9 +1,9 @@
 /**
- * Polls `probe` until it returns a value other than undefined/false, or fails with the last
+ * Polls `probe` until it returns a value other than undefined/null/false, or fails with the last
  * observation once the deadline passes. Tests wait on state, never on a fixed sleep.
  */
 export async function eventually<T>(
-  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  probe: () => Promise<T | undefined | null | false> | T | undefined | null | false,
   { timeoutMs = 20_000, intervalMs = 50, what = 'condition' } = {},
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -11,7 +11,7 @@ export async function eventually<T>(
   for (;;) {
     try {
       const value = await probe();
-      if (value !== undefined && value !== false) return value;
+      if (value !== undefined && value !== null && value !== false) return value;
       last = value;
     } catch (error) {
       last = error;

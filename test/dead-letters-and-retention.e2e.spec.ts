@@ -1,0 +1,183 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { defineDomainEvent, OutboxDeadLetterService } from '../src/outbox/index.js';
+import { eventually } from './support/eventually.js';
+import { TestStream } from './support/jetstream.js';
+import { TestOutboxTable } from './support/outbox-table.js';
+import { startRelayApp, type RelayApp } from './support/relay-app.js';
+import { TEST_DATABASE_URL, TEST_NATS_URL } from './support/test-env.js';
+
+const PulseCreated = defineDomainEvent<{ n: number; text?: string }>({
+  type: 'learning_pulse.created',
+  version: '1.0',
+  aggregateType: 'learning_pulse',
+});
+const Uncaptured = defineDomainEvent<{ n: number }>({
+  type: 'grading.audit_logged',
+  version: '1.0',
+  aggregateType: 'grading',
+});
+
+describe('dead letters and retention', () => {
+  const stream = new TestStream();
+  const tables: TestOutboxTable[] = [];
+  const apps: RelayApp[] = [];
+  let nc: NatsConnection;
+
+  beforeAll(async () => {
+    await stream.connect();
+    nc = await connect({ servers: TEST_NATS_URL });
+    // Only learning_pulse.* is captured, and messages over 2,000 bytes are refused.
+    await (
+      await jetstreamManager(nc)
+    ).streams.add({
+      name: stream.stream,
+      subjects: [`${stream.subjectPrefix}.learning_pulse.*`],
+      max_msg_size: 2_000,
+    });
+  });
+
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((a) => a.app.close()));
+  });
+
+  afterAll(async () => {
+    await stream.destroy();
+    await nc.close();
+    await Promise.all(tables.map((t) => t.drop()));
+  });
+
+  async function setup(options: Parameters<typeof startRelayApp>[0] = {}) {
+    const table = await new TestOutboxTable().create();
+    tables.push(table);
+    const app = await startRelayApp({
+      table: table.table,
+      stream: stream.stream,
+      subjectPrefix: stream.subjectPrefix,
+      createStream: false,
+      retryBaseMs: 50,
+      retryMaxMs: 100,
+      ...options,
+    });
+    apps.push(app);
+    return { table, app };
+  }
+
+  const row = async (table: TestOutboxTable, eventId: string) =>
+    (
+      await table.dataSource.query<
+        {
+          attempts: number;
+          failed_at: Date | null;
+          published_at: Date | null;
+          last_error: string | null;
+        }[]
+      >(
+        `SELECT attempts, failed_at, published_at, last_error FROM "${table.table}" WHERE event_id = $1`,
+        [eventId],
+      )
+    )[0];
+
+  const deadLetter = async (table: TestOutboxTable, eventId: string) => {
+    const current = await row(table, eventId);
+    return current.failed_at ? current : undefined;
+  };
+
+  it('dead-letters an event the broker can never take at once, holds its aggregate back, and lets the others flow', async () => {
+    const { table, app } = await setup();
+    const tooBig = PulseCreated.create('A', { n: 1, text: 'x'.repeat(4_000) });
+    const next = PulseCreated.create('A', { n: 2 });
+    const others = Array.from({ length: 5 }, (_, n) => PulseCreated.create('B', { n }));
+    await table.dataSource.transaction((m) => app.repository.add(m, [tooBig, next, ...others]));
+
+    await eventually(async () => (await stream.count()) === 5, { what: "aggregate B's events" });
+    const failed = await eventually(
+      async () => (await row(table, tooBig.eventId)).failed_at && row(table, tooBig.eventId),
+    );
+    expect(failed.attempts).toBe(1);
+    expect(failed.last_error).toMatch(/maximum/i);
+
+    // A's next event waits behind the dead letter, tick after tick.
+    const ticks = app.relay.getStatus().ticksTotal;
+    await eventually(() => app.relay.getStatus().ticksTotal >= ticks + 2, {
+      what: 'two more ticks',
+    });
+    expect((await row(table, next.eventId)).published_at).toBeNull();
+    expect((await stream.messages()).map((m) => m.msgId)).toEqual(others.map((e) => e.eventId));
+
+    const deadLetters = app.app.get(OutboxDeadLetterService);
+    expect((await deadLetters.list()).map((f) => f.eventId)).toEqual([tooBig.eventId]);
+
+    // Fix the cause, requeue: the dead letter and then the event behind it go out, in order.
+    await (await jetstreamManager(nc)).streams.update(stream.stream, { max_msg_size: 1_000_000 });
+    expect(await deadLetters.requeue({ eventId: tooBig.eventId })).toBe(1);
+    await eventually(async () => (await stream.count()) === 7, {
+      what: 'aggregate A after requeue',
+    });
+    const aggregateA = (await stream.messages()).filter((m) => m.body.aggregate_id === 'A');
+    expect(aggregateA.map((m) => m.msgId)).toEqual([tooBig.eventId, next.eventId]);
+    expect(await deadLetters.list()).toEqual([]);
+  });
+
+  it('retries a failing event with backoff up to OUTBOX_MAX_ATTEMPTS, then the CLI lists and requeues it', async () => {
+    const { table, app } = await setup({ maxAttempts: 3 });
+    const stray = Uncaptured.create('g-1', { n: 1 });
+    const fine = PulseCreated.create('C', { n: 1 });
+    await table.dataSource.transaction((m) => app.repository.add(m, [stray, fine]));
+
+    const failed = await eventually(() => deadLetter(table, stray.eventId), {
+      what: 'the stray event to be given up',
+    });
+    expect(failed.attempts).toBe(3);
+    expect(failed.last_error).toMatch(/JetStreamNotEnabled|no responders/i);
+    expect((await row(table, fine.eventId)).published_at).not.toBeNull();
+    expect(app.relay.getStatus().deadLetteredTotal).toBe(1);
+
+    const cli = (...args: string[]) =>
+      spawnSync(process.execPath, [join(__dirname, '../dist/src/cli/outbox-cli.js'), ...args], {
+        env: { ...process.env, DATABASE_URL: TEST_DATABASE_URL, OUTBOX_TABLE: table.table },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+    const list = cli('failed', 'list');
+    expect(list.status).toBe(0);
+    expect(list.stdout).toContain(stray.eventId);
+    expect(list.stdout).toContain('grading.audit_logged');
+
+    const requeue = cli('failed', 'requeue', '--type', 'grading.audit_logged');
+    expect(requeue.stdout).toContain('Requeued 1 failed event(s).');
+    // Requeued: back to pending with a fresh budget (it will fail again, the stream still
+    // does not capture it, but now from attempt 0).
+    const again = await row(table, stray.eventId);
+    expect(again.failed_at === null || again.attempts < 3).toBe(true);
+    expect(cli('failed', 'requeue', 'not-a-uuid').status).toBe(2);
+  });
+
+  it('with OUTBOX_RETENTION=0 deletes a row as it is published', async () => {
+    const { table, app } = await setup({ retentionMs: 0 });
+    const events = Array.from({ length: 20 }, (_, n) => PulseCreated.create('R0', { n }));
+    await table.dataSource.transaction((m) => app.repository.add(m, events));
+    await eventually(async () => (await table.counts()).total === 0, { what: 'rows deleted' });
+    const ids = new Set((await stream.messages()).map((m) => m.msgId));
+    for (const e of events) expect(ids.has(e.eventId)).toBe(true);
+  });
+
+  it('purges published rows past the retention in bounded batches and keeps dead letters', async () => {
+    const { table, app } = await setup({
+      retentionMs: 1_000,
+      purgeCron: '* * * * * *',
+      purgeBatchSize: 7,
+    });
+    const events = Array.from({ length: 30 }, (_, n) => PulseCreated.create('R1', { n }));
+    const doomed = PulseCreated.create('R2', { n: 0, text: 'x'.repeat(4_000) });
+    await (await jetstreamManager(nc)).streams.update(stream.stream, { max_msg_size: 2_000 });
+    await table.dataSource.transaction((m) => app.repository.add(m, [...events, doomed]));
+    await eventually(async () => (await table.counts()).published === 30, { what: 'published' });
+    await eventually(async () => (await table.counts()).total === 1, {
+      what: 'published rows purged after retention',
+    });
+    expect((await row(table, doomed.eventId)).failed_at).not.toBeNull();
+  });
+});
