@@ -16,8 +16,10 @@ export class TestStream {
   private nc!: NatsConnection;
   private jsm!: JetStreamManager;
 
+  constructor(readonly natsUrl: string = TEST_NATS_URL) {}
+
   async connect(): Promise<this> {
-    this.nc = await connect({ servers: TEST_NATS_URL });
+    this.nc = await connect({ servers: this.natsUrl });
     this.jsm = await jetstreamManager(this.nc);
     return this;
   }
@@ -29,6 +31,12 @@ export class TestStream {
       duplicate_window: 120_000_000_000,
     });
     return this;
+  }
+
+  /** A fresh connection, after the server was restarted under the old one. */
+  async reconnect(): Promise<this> {
+    await this.nc.close().catch(() => undefined);
+    return this.connect();
   }
 
   async exists(): Promise<boolean> {

@@ -21,11 +21,20 @@ export interface RelayApp {
  * A Nest application context with TypeORM and the outbox, configured only through `options`
  * (an empty `env`), so nothing from the developer's shell leaks into a test.
  */
-export async function startRelayApp(options: OutboxModuleOptions): Promise<RelayApp> {
+export async function startRelayApp(
+  options: OutboxModuleOptions,
+  { applicationName = 'outbox-test' }: { applicationName?: string } = {},
+): Promise<RelayApp> {
   const logger = new CapturingLogger();
   const moduleRef = await Test.createTestingModule({
     imports: [
-      TypeOrmModule.forRoot({ type: 'postgres', url: TEST_DATABASE_URL, retryAttempts: 0 }),
+      TypeOrmModule.forRoot({
+        type: 'postgres',
+        url: TEST_DATABASE_URL,
+        retryAttempts: 0,
+        // Lets a fault test find (and terminate) this app's connections.
+        extra: { application_name: applicationName },
+      }),
       OutboxModule.forRoot({ env: {}, natsServers: [TEST_NATS_URL], ...options }),
     ],
   })

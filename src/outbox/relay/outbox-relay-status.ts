@@ -16,6 +16,8 @@ export interface OutboxRelayStatus {
   /** Drains completed since start (cron ticks and wake-ups that did run). */
   readonly ticksTotal: number;
   readonly publishedTotal: number;
+  /** Acknowledged re-publishes the broker dropped as duplicates (after a crash or a lost mark). */
+  readonly duplicatesTotal: number;
   /** Publishes that failed and were charged to their event (an attempt counted). */
   readonly failedPublishesTotal: number;
   /** Events given up (dead letters) by this relay. */

@@ -55,6 +55,7 @@ export class OutboxRelayService {
       lastProgressAt: null,
       ticksTotal: 0,
       publishedTotal: 0,
+      duplicatesTotal: 0,
       failedPublishesTotal: 0,
       deadLetteredTotal: 0,
       pausedUntil: null,
@@ -177,16 +178,20 @@ export class OutboxRelayService {
         this.options.batchSize,
       );
       const outcomes = events.length > 0 ? await this.publisher.publishAll(events) : [];
-      const acknowledged = outcomes.filter((o) => o.status === 'acknowledged').map((o) => o.id);
+      const acks = outcomes.filter((o) => o.status === 'acknowledged');
+      const acknowledged = acks.map((o) => o.id);
       const failed = outcomes.filter((o): o is FailedOutcome => o.status === 'failed');
       const outage = this.outage(failed, acknowledged.length);
       await this.repository.markPublished(runner.manager, acknowledged);
-      const charged = outage ? [] : failed;
+      // A lost connection is never the event's fault, even when part of the batch got through.
+      const charged = outage
+        ? []
+        : failed.filter((f) => !this.transport.isConnectionFailure(f.error.cause));
       await this.repository.recordFailures(runner.manager, this.failures(charged, events));
       // A crash before this commit leaves acknowledged rows pending: they are published again
       // and the broker drops the copy by event id. That is the at-least-once in the guarantee.
       await runner.commitTransaction();
-      this.count(acknowledged.length, charged, events);
+      this.count(acks.length, acks.filter((a) => a.duplicate).length, charged, events);
       return { locked, published: acknowledged.length, eventFailures: charged, outage };
     } catch (error) {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
@@ -205,12 +210,12 @@ export class OutboxRelayService {
     failed: readonly FailedOutcome[],
     acknowledged: number,
   ): FailedOutcome | undefined {
-    if (failed.length === 0 || acknowledged > 0) return undefined;
+    if (failed.length === 0 || failed.some((f) => f.permanent)) return undefined;
     const [first] = failed;
-    if (failed.some((f) => f.permanent)) return undefined;
     const cause = (f: FailedOutcome) => describe(f.error.cause);
     const connection = failed.every((f) => this.transport.isConnectionFailure(f.error.cause));
-    const uniform = failed.length > 1 && failed.every((f) => cause(f) === cause(first));
+    const uniform =
+      acknowledged === 0 && failed.length > 1 && failed.every((f) => cause(f) === cause(first));
     return connection || uniform ? first : undefined;
   }
 
@@ -233,6 +238,7 @@ export class OutboxRelayService {
 
   private count(
     published: number,
+    duplicates: number,
     charged: readonly FailedOutcome[],
     events: readonly ClaimedEvent[],
   ) {
@@ -244,6 +250,7 @@ export class OutboxRelayService {
       ...this.status,
       lastProgressAt: new Date(),
       publishedTotal: this.status.publishedTotal + published,
+      duplicatesTotal: this.status.duplicatesTotal + duplicates,
       failedPublishesTotal: this.status.failedPublishesTotal + charged.length,
       deadLetteredTotal: this.status.deadLetteredTotal + deadLettered,
     };

@@ -35,8 +35,9 @@ function fakeTransport(
     patternFor: (type) => `p.${type}`,
     prepare: () => Promise.resolve(),
     invalidate: () => undefined,
-    assertAcknowledged: (ack) => {
+    acknowledgement: (ack) => {
       if (!ack) throw new Error('no PubAck received');
+      return { duplicate: false };
     },
     isPermanentFailure: (error) => error instanceof RangeError,
     isConnectionFailure: (error) => typeof error === 'string',

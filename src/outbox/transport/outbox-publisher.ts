@@ -8,7 +8,12 @@ import { OUTBOX_TRANSPORT, type OutboxTransport } from './outbox-transport.js';
 
 /** The fate of one claimed event. */
 export type PublishOutcome =
-  | { readonly id: string; readonly status: 'acknowledged' }
+  | {
+      readonly id: string;
+      readonly status: 'acknowledged';
+      /** The broker already had it (a re-publish after a crash) and dropped this copy. */
+      readonly duplicate: boolean;
+    }
   | {
       readonly id: string;
       readonly status: 'failed';
@@ -74,8 +79,8 @@ export class OutboxPublisher {
           .pipe(timeout(this.options.publishTimeoutMs + 1_000)),
         { defaultValue: undefined },
       );
-      this.transport.assertAcknowledged(result);
-      return { id: event.id, status: 'acknowledged' };
+      const { duplicate } = this.transport.acknowledgement(result);
+      return { id: event.id, status: 'acknowledged', duplicate };
     } catch (cause) {
       return {
         id: event.id,

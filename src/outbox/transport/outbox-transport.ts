@@ -17,11 +17,11 @@ export interface OutboxTransport {
   /** Forgets a successful `prepare()`, after publishes failed, so the next one checks again. */
   invalidate(): void;
   /**
-   * Throws unless `emit()`'s result is the acknowledgement this transport promises (for
-   * JetStream: a PubAck from the configured stream). Guards against a client that completes
-   * without one.
+   * Reads `emit()`'s result; throws unless it is the acknowledgement this transport promises
+   * (for JetStream: a PubAck from the configured stream), which guards against a client that
+   * completes without one. `duplicate` is true when the broker dropped it as a re-publish.
    */
-  assertAcknowledged(result: unknown): void;
+  acknowledgement(result: unknown): { duplicate: boolean };
   /** Whether `emit()`'s error means the broker can never take this event (too large...). */
   isPermanentFailure(error: unknown): boolean;
   /**

@@ -61,7 +61,7 @@ export class NatsJetStreamTransport implements OutboxTransport, OnApplicationShu
     this.prepared = undefined;
   }
 
-  assertAcknowledged(result: unknown): void {
+  acknowledgement(result: unknown): { duplicate: boolean } {
     const ack = result as Partial<PubAck> | undefined;
     if (ack?.stream !== this.options.stream) {
       throw new Error(
@@ -70,6 +70,7 @@ export class NatsJetStreamTransport implements OutboxTransport, OnApplicationShu
           : 'no PubAck received',
       );
     }
+    return { duplicate: ack.duplicate === true };
   }
 
   isPermanentFailure(error: unknown): boolean {

@@ -1,0 +1,204 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { eventually } from '../support/eventually.js';
+import { TestStream } from '../support/jetstream.js';
+import { TestOutboxTable } from '../support/outbox-table.js';
+import { PrivateNatsServer } from '../support/private-nats.js';
+import { startRelayApp, type RelayApp } from '../support/relay-app.js';
+import { uniqueName } from '../support/test-env.js';
+import { emptyWorkload, verify, writeEvents } from './workload.js';
+
+const EVENTS = 20_000;
+
+describe('faults of the broker and the database', () => {
+  const apps: RelayApp[] = [];
+  const tables: TestOutboxTable[] = [];
+
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((a) => a.app.close()));
+  });
+
+  afterAll(async () => {
+    await Promise.all(tables.map((t) => t.drop()));
+  });
+
+  async function newTable(): Promise<TestOutboxTable> {
+    const table = await new TestOutboxTable().create();
+    tables.push(table);
+    return table;
+  }
+
+  it('loses nothing when the broker is killed and restarted in the middle of a 20,000-event run', async () => {
+    const nats = await new PrivateNatsServer().start();
+    const stream = new TestStream(nats.url);
+    try {
+      const table = await newTable();
+      await (await stream.connect()).create();
+      const relay = await startRelayApp({
+        table: table.table,
+        natsServers: [nats.url],
+        stream: stream.stream,
+        subjectPrefix: stream.subjectPrefix,
+        createStream: false,
+        // Slow enough that the kill lands mid-run.
+        batchSize: 100,
+        maxInFlight: 8,
+        publishTimeoutMs: 1_000,
+        retryBaseMs: 100,
+        retryMaxMs: 1_000,
+      });
+      apps.push(relay);
+      const workload = emptyWorkload();
+      await writeEvents(table.dataSource, relay.repository, workload, {
+        events: EVENTS,
+        aggregates: 200,
+      });
+
+      await eventually(async () => (await table.counts()).published > 2_000, {
+        intervalMs: 5,
+        what: 'the run under way',
+      });
+      await nats.stop();
+      const atKill = (await table.counts()).published;
+      await eventually(() => relay.relay.getStatus().pausedUntil !== null, {
+        what: 'the relay to notice the outage',
+      });
+      await nats.start();
+      await eventually(async () => (await table.counts()).pending === 0, {
+        timeoutMs: 120_000,
+        what: 'the drain to finish after the broker returned',
+      });
+      await stream.reconnect();
+
+      const verdict = verify(await stream.messages(), workload);
+      const status = relay.relay.getStatus();
+      console.log('broker restart:', {
+        ...verdict,
+        publishedAtKill: atKill,
+        duplicatesDropped: status.duplicatesTotal,
+      });
+      expect(verdict).toMatchObject({
+        missing: 0,
+        duplicates: 0,
+        rolledBackPublished: 0,
+        orderViolations: 0,
+      });
+      expect(verdict.stored).toBe(workload.committed.size);
+      // The outage cost the events no attempts and dead-lettered nothing.
+      expect(status.deadLetteredTotal).toBe(0);
+    } finally {
+      await stream.destroy();
+      await nats.destroy();
+    }
+  });
+
+  it("loses nothing when the relay's PostgreSQL connections are terminated mid-run", async () => {
+    const table = await newTable();
+    const stream = new TestStream();
+    await (await stream.connect()).create();
+    try {
+      const applicationName = uniqueName('fault_relay');
+      const relay = await startRelayApp(
+        {
+          table: table.table,
+          stream: stream.stream,
+          subjectPrefix: stream.subjectPrefix,
+          createStream: false,
+        },
+        { applicationName },
+      );
+      apps.push(relay);
+      const workload = emptyWorkload();
+      await writeEvents(table.dataSource, relay.repository, workload, {
+        events: EVENTS,
+        aggregates: 200,
+      });
+
+      let terminated = 0;
+      for (const threshold of [3_000, 8_000, 13_000]) {
+        await eventually(async () => (await table.counts()).published >= threshold, {
+          intervalMs: 5,
+          timeoutMs: 60_000,
+          what: `${threshold} published`,
+        });
+        const rows = await table.dataSource.query<{ ok: boolean }[]>(
+          `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1`,
+          [applicationName],
+        );
+        terminated += rows.filter((r) => r.ok).length;
+      }
+      await eventually(async () => (await table.counts()).pending === 0, {
+        timeoutMs: 120_000,
+        what: 'the drain to finish',
+      });
+
+      const verdict = verify(await stream.messages(), workload);
+      console.log('pg_terminate_backend:', {
+        ...verdict,
+        connectionsTerminated: terminated,
+        duplicatesDropped: relay.relay.getStatus().duplicatesTotal,
+      });
+      expect(terminated).toBeGreaterThan(0);
+      expect(verdict).toMatchObject({
+        missing: 0,
+        duplicates: 0,
+        rolledBackPublished: 0,
+        orderViolations: 0,
+      });
+      expect(verdict.stored).toBe(workload.committed.size);
+    } finally {
+      await stream.destroy();
+    }
+  });
+
+  it('dead-letters 1 % poison events and publishes everything else in order', async () => {
+    const table = await newTable();
+    const stream = new TestStream();
+    await stream.connect();
+    const nc = await connect({ servers: stream.natsUrl });
+    try {
+      await (
+        await jetstreamManager(nc)
+      ).streams.add({
+        name: stream.stream,
+        subjects: [`${stream.subjectPrefix}.>`],
+        max_msg_size: 2_000,
+      });
+      const relay = await startRelayApp({
+        table: table.table,
+        stream: stream.stream,
+        subjectPrefix: stream.subjectPrefix,
+        createStream: false,
+      });
+      apps.push(relay);
+      const workload = emptyWorkload();
+      const poison = await writeEvents(table.dataSource, relay.repository, workload, {
+        events: 10_000,
+        aggregates: 200,
+        poisonEvery: 100,
+      });
+      await eventually(async () => (await table.counts()).published === workload.committed.size, {
+        timeoutMs: 120_000,
+        what: 'every healthy event published',
+      });
+      const failed = await table.dataSource.query<{ event_id: string }[]>(
+        `SELECT event_id FROM "${table.table}" WHERE failed_at IS NOT NULL`,
+      );
+      expect(new Set(failed.map((f) => f.event_id))).toEqual(new Set(poison));
+      expect(poison.length).toBeGreaterThanOrEqual(80);
+
+      const verdict = verify(await stream.messages(), workload);
+      console.log('1% poison:', { ...verdict, deadLettered: failed.length });
+      expect(verdict).toMatchObject({
+        missing: 0,
+        duplicates: 0,
+        rolledBackPublished: 0,
+        orderViolations: 0,
+      });
+      expect(verdict.stored).toBe(workload.committed.size);
+    } finally {
+      await nc.close();
+      await stream.destroy();
+    }
+  });
+});

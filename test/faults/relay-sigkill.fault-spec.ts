@@ -1,0 +1,98 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { startRelayApp } from '../support/relay-app.js';
+import { eventually } from '../support/eventually.js';
+import { TestStream } from '../support/jetstream.js';
+import { TestOutboxTable } from '../support/outbox-table.js';
+import { TEST_DATABASE_URL, TEST_NATS_URL } from '../support/test-env.js';
+import { emptyWorkload, verify, writeEvents } from './workload.js';
+
+const WORKER = join(__dirname, '../../dist/test/faults/relay-worker.js');
+const EVENTS = 20_000;
+const KILLS = 10;
+
+describe('relay killed with SIGKILL mid-drain', () => {
+  const table = new TestOutboxTable();
+  const stream = new TestStream();
+  let worker: ChildProcess | undefined;
+
+  beforeAll(async () => {
+    await table.create();
+    await (await stream.connect()).create();
+  });
+
+  afterAll(async () => {
+    worker?.kill('SIGKILL');
+    await stream.destroy();
+    await table.drop();
+  });
+
+  function startWorker(): Promise<ChildProcess> {
+    const child = spawn(process.execPath, [WORKER], {
+      env: {
+        ...process.env,
+        DATABASE_URL: TEST_DATABASE_URL,
+        NATS_SERVERS: TEST_NATS_URL,
+        OUTBOX_TABLE: table.table,
+        OUTBOX_STREAM: stream.stream,
+        OUTBOX_SUBJECT_PREFIX: stream.subjectPrefix,
+        OUTBOX_STREAM_CREATE: 'false',
+        OUTBOX_BATCH_SIZE: '200',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    return new Promise((resolve, reject) => {
+      child.stdout!.once('data', () => resolve(child));
+      child.once('exit', (code) => reject(new Error(`worker exited early (${code})`)));
+    });
+  }
+
+  it(`loses nothing, publishes nothing rolled back and keeps per-aggregate order across ${KILLS} kills`, async () => {
+    const writer = await startRelayApp({
+      table: table.table,
+      stream: stream.stream,
+      subjectPrefix: stream.subjectPrefix,
+      relayEnabled: false,
+    });
+    const workload = emptyWorkload();
+    await writeEvents(table.dataSource, writer.repository, workload, {
+      events: EVENTS,
+      aggregates: 200,
+    });
+    await writer.app.close();
+
+    for (let kill = 0; kill < KILLS; kill++) {
+      worker = await startWorker();
+      const before = (await table.counts()).published;
+      // Kill at a random point once this incarnation has made some progress.
+      const target = before + 200 + Math.floor(Math.random() * 1_500);
+      await eventually(
+        async () => (await table.counts()).published >= Math.min(target, workload.committed.size),
+        {
+          intervalMs: 5,
+          timeoutMs: 30_000,
+          what: `progress before kill ${kill + 1}`,
+        },
+      );
+      const exited = new Promise((resolve) => worker!.once('exit', resolve));
+      worker.kill('SIGKILL');
+      await exited;
+    }
+    worker = await startWorker();
+    await eventually(async () => (await table.counts()).pending === 0, {
+      timeoutMs: 120_000,
+      what: 'the drain to finish after the last restart',
+    });
+    worker.kill('SIGTERM');
+
+    const verdict = verify(await stream.messages(), workload);
+    console.log(`SIGKILL x${KILLS}:`, verdict);
+    expect(verdict).toMatchObject({
+      missing: 0,
+      duplicates: 0,
+      rolledBackPublished: 0,
+      orderViolations: 0,
+    });
+    expect(verdict.stored).toBe(workload.committed.size);
+  });
+});

@@ -1,0 +1,31 @@
+import 'reflect-metadata';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { OutboxModule } from '../../src/outbox/index.js';
+
+/**
+ * A relay in a process of its own, configured by the environment exactly as a service would
+ * be, so a fault test can SIGKILL it at any instruction.
+ */
+@Module({
+  imports: [
+    TypeOrmModule.forRoot({ type: 'postgres', url: process.env.DATABASE_URL, retryAttempts: 0 }),
+    OutboxModule.forRoot({}),
+  ],
+})
+class RelayWorkerModule {}
+
+async function main(): Promise<void> {
+  const app = await NestFactory.createApplicationContext(RelayWorkerModule, {
+    logger: ['error'],
+    abortOnError: false,
+  });
+  app.enableShutdownHooks();
+  process.stdout.write('ready\n');
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
