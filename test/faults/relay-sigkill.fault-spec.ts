@@ -42,7 +42,7 @@ describe('relay killed with SIGKILL mid-drain', () => {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     return new Promise((resolve, reject) => {
-      child.stdout!.once('data', () => resolve(child));
+      child.stdout.once('data', () => resolve(child));
       child.once('exit', (code) => reject(new Error(`worker exited early (${code})`)));
     });
   }
