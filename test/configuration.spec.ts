@@ -82,6 +82,11 @@ describe('configuration', () => {
     }
   });
 
+  it('documents every setting in the README', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    for (const setting of OUTBOX_SETTINGS) expect(readme).toContain(`\`${setting.env}\``);
+  });
+
   it('validates the example service variables without echoing the database URL', () => {
     const bad = () => loadAppConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://u:hunter2@h/db' });
     expect(bad).toThrow(/PORT: must be a number/);

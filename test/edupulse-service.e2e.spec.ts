@@ -3,6 +3,7 @@ import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../src/edupulse/app.module.js';
+import { DatabaseConnector } from '../src/edupulse/database/database-connector.js';
 import { eventually } from './support/eventually.js';
 import { TestStream, type StoredMessage } from './support/jetstream.js';
 import { TEST_DATABASE_URL, TEST_NATS_URL, uniqueName } from './support/test-env.js';
@@ -31,6 +32,7 @@ describe('the EduPulse example service', () => {
     }).compile();
     app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
     await app.init();
+    await eventually(() => app.get(DatabaseConnector).connected, { what: 'migrations to run' });
   });
 
   afterAll(async () => {

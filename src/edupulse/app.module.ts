@@ -4,6 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { MIGRATIONS } from '../../migrations/index.js';
 import { OutboxModule } from '../outbox/index.js';
 import type { AppConfig } from './app.config.js';
+import { DatabaseConnector } from './database/database-connector.js';
 import { HealthController } from './health/health.controller.js';
 import { LearningPulse } from './pulses/learning-pulse.entity.js';
 import { PulsesModule } from './pulses/pulses.module.js';
@@ -22,22 +23,24 @@ export class AppModule {
         TypeOrmModule.forRoot({
           type: 'postgres',
           url: config.databaseUrl,
-          ...(config.databaseSchema && {
-            schema: config.databaseSchema,
-            extra: { options: `-c search_path=${config.databaseSchema}` },
-          }),
+          ...(config.databaseSchema && { schema: config.databaseSchema }),
           entities: [LearningPulse, Submission],
           migrations: MIGRATIONS,
-          migrationsRun: true,
-          // Keep retrying while PostgreSQL starts rather than crash-looping.
-          retryAttempts: 10,
-          retryDelay: 1_000,
+          // DatabaseConnector connects and migrates in the background, so the service starts
+          // (and reports unready) while PostgreSQL is away instead of crash-looping.
+          manualInitialization: true,
+          // A black-holed database must not hang a request or a relay tick.
+          extra: {
+            connectionTimeoutMillis: 5_000,
+            ...(config.databaseSchema && { options: `-c search_path=${config.databaseSchema}` }),
+          },
         }),
         OutboxModule.forRoot({ env, isGlobal: true }),
         PulsesModule,
         TerminusModule.forRoot({ errorLogStyle: 'pretty' }),
       ],
       controllers: [HealthController],
+      providers: [DatabaseConnector],
     };
   }
 }

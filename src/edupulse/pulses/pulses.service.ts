@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { OutboxRepository } from '../../outbox/index.js';
@@ -20,6 +20,7 @@ export class PulsesService {
   ) {}
 
   createPulse(body: CreatePulseBody): Promise<{ id: string }> {
+    this.assertConnected();
     return this.dataSource.transaction(async (manager) => {
       const pulse = manager.create(LearningPulse, {
         id: randomUUID(),
@@ -42,6 +43,7 @@ export class PulsesService {
   }
 
   submit(pulseId: string, body: CreateSubmissionBody): Promise<{ id: string }> {
+    this.assertConnected();
     return this.dataSource.transaction(async (manager) => {
       // FOR SHARE keeps the pulse from being deleted before this transaction commits.
       const pulse = await manager.findOne(LearningPulse, {
@@ -67,5 +69,11 @@ export class PulsesService {
       );
       return { id: submission.id };
     });
+  }
+
+  private assertConnected(): void {
+    if (!this.dataSource.isInitialized) {
+      throw new ServiceUnavailableException('The database is not connected yet');
+    }
   }
 }

@@ -27,6 +27,7 @@ export class OutboxBacklogHealthIndicator {
     const indicator = this.health.check(key);
     let backlog: OutboxBacklog;
     try {
+      if (!this.dataSource.isInitialized) throw new Error('database not connected yet');
       backlog = await withTimeout(
         this.repository.backlog(this.dataSource.manager, this.options.healthCountCap),
         this.options.healthTimeoutMs,

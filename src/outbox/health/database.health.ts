@@ -20,6 +20,7 @@ export class OutboxDatabaseHealthIndicator {
     return this.health
       .check(key)
       .attempt(async () => {
+        if (!this.dataSource.isInitialized) throw new Error('not connected yet');
         await this.dataSource.query('SELECT 1');
       })
       .withTimeout(this.options.healthTimeoutMs);

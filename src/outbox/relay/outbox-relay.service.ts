@@ -118,6 +118,7 @@ export class OutboxRelayService {
       // During a broker outage the relay waits as a whole; the tick still counts as alive.
       if (Date.now() < this.pausedUntil) return;
       lastError = null;
+      if (!this.dataSource.isInitialized) throw new Error('the DataSource is not initialised yet');
       await this.transport.prepare();
       for (;;) {
         this.wokenDuringDrain = false;
