@@ -35,6 +35,7 @@ export { OUTBOX_TRANSPORT, type OutboxTransport } from './transport/outbox-trans
 export type { OutboxMessage } from './transport/outbox-message.js';
 export { ClientJetStream, type ClientJetStreamOptions } from './transport/nats/client-jetstream.js';
 export { NatsEnvelopeSerializer } from './transport/nats/nats-envelope.serializer.js';
+export { RmqEnvelopeSerializer } from './transport/rabbitmq/rmq-envelope.serializer.js';
 export { OutboxBacklogHealthIndicator } from './health/backlog.health.js';
 export { OutboxRelayHealthIndicator } from './health/relay.health.js';
 export { OutboxBrokerHealthIndicator } from './health/broker.health.js';

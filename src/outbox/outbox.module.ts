@@ -19,6 +19,7 @@ import { OutboxRetentionScheduler } from './retention/outbox-retention.scheduler
 import { OutboxRelayScheduler } from './relay/outbox-relay.scheduler.js';
 import { OutboxRelayService } from './relay/outbox-relay.service.js';
 import { NatsJetStreamTransport } from './transport/nats/nats-jetstream.transport.js';
+import { RabbitMqTransport } from './transport/rabbitmq/rabbitmq.transport.js';
 import { OutboxPublisher } from './transport/outbox-publisher.js';
 import { OUTBOX_TRANSPORT, type OutboxTransport } from './transport/outbox-transport.js';
 
@@ -42,7 +43,10 @@ import { OUTBOX_TRANSPORT, type OutboxTransport } from './transport/outbox-trans
     {
       provide: OUTBOX_TRANSPORT,
       inject: [OUTBOX_OPTIONS],
-      useFactory: (options: ResolvedOutboxOptions) => new NatsJetStreamTransport(options),
+      useFactory: (options: ResolvedOutboxOptions): OutboxTransport =>
+        options.transport === 'rabbitmq'
+          ? new RabbitMqTransport(options)
+          : new NatsJetStreamTransport(options),
     },
     {
       provide: OUTBOX_CLIENT,

@@ -63,6 +63,22 @@ export interface OutboxModuleOptions {
    */
   requireTransaction?: boolean;
   /**
+   * The broker: NATS JetStream or RabbitMQ. Env `OUTBOX_TRANSPORT`.
+   * @default 'nats'
+   */
+  transport?: 'nats' | 'rabbitmq';
+  /**
+   * RabbitMQ URL. Env `RABBITMQ_URL`.
+   * @default 'amqp://guest:guest@127.0.0.1:5672'
+   */
+  rabbitmqUrl?: string;
+  /**
+   * Durable topic exchange events are published to, with the event type as routing key.
+   * Env `OUTBOX_EXCHANGE`.
+   * @default 'edupulse.domain.events'
+   */
+  exchange?: string;
+  /**
    * NATS servers. Env `NATS_SERVERS`, comma-separated.
    * @default ['nats://127.0.0.1:4222']
    */
@@ -176,6 +192,9 @@ export interface ResolvedOutboxOptions {
   readonly shutdownTimeoutMs: number;
   readonly maxPayloadBytes: number;
   readonly requireTransaction: boolean;
+  readonly transport: 'nats' | 'rabbitmq';
+  readonly rabbitmqUrl: string;
+  readonly exchange: string;
   readonly natsServers: readonly string[];
   readonly subjectPrefix: string;
   readonly stream: string;

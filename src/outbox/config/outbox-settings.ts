@@ -126,6 +126,30 @@ export const OUTBOX_SETTINGS = [
     schema: flag,
   }),
   setting({
+    option: 'transport',
+    env: 'OUTBOX_TRANSPORT',
+    default: 'nats',
+    description: 'Broker: nats (JetStream) or rabbitmq',
+    schema: z.enum(['nats', 'rabbitmq'], { error: 'must be nats or rabbitmq' }),
+  }),
+  setting({
+    option: 'rabbitmqUrl',
+    env: 'RABBITMQ_URL',
+    default: 'amqp://guest:guest@127.0.0.1:5672',
+    description: 'RabbitMQ URL (OUTBOX_TRANSPORT=rabbitmq)',
+    schema: z
+      .string()
+      .trim()
+      .regex(/^amqps?:\/\/\S+$/, 'must be an amqp:// or amqps:// URL'),
+  }),
+  setting({
+    option: 'exchange',
+    env: 'OUTBOX_EXCHANGE',
+    default: 'edupulse.domain.events',
+    description: 'RabbitMQ topic exchange; routing key = event type',
+    schema: z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'must be letters, digits, ., _, : or -'),
+  }),
+  setting({
     option: 'natsServers',
     env: 'NATS_SERVERS',
     default: 'nats://127.0.0.1:4222',

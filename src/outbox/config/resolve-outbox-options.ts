@@ -2,6 +2,9 @@ import { OutboxConfigError, type OutboxConfigIssue } from '../errors/outbox-conf
 import type { OutboxModuleOptions, ResolvedOutboxOptions } from './outbox-options.interface.js';
 import { OUTBOX_SETTINGS } from './outbox-settings.js';
 
+/** Variables whose values may hold credentials: named in errors, never echoed. */
+const SECRET_BEARING = new Set(['NATS_SERVERS', 'RABBITMQ_URL']);
+
 /**
  * Merges `forRoot` options over the environment over the defaults, and validates the result.
  * Throws one `OutboxConfigError` naming every bad variable or option.
@@ -27,7 +30,7 @@ export function resolveOutboxOptions(options: OutboxModuleOptions = {}): Resolve
       resolved[setting.option] = result.data;
     } else {
       // Echo the value only for variables that cannot hold credentials.
-      const shown = setting.env === 'NATS_SERVERS' ? '' : ` (got ${JSON.stringify(raw)})`;
+      const shown = SECRET_BEARING.has(setting.env) ? '' : ` (got ${JSON.stringify(raw)})`;
       issues.push({
         source,
         reason: result.error.issues.map((i) => i.message).join('; ') + shown,

@@ -118,7 +118,12 @@ export class OutboxRelayService {
       // During a broker outage the relay waits as a whole; the tick still counts as alive.
       if (Date.now() < this.pausedUntil) return;
       lastError = null;
-      if (!this.dataSource.isInitialized) throw new Error('the DataSource is not initialised yet');
+      if (!this.dataSource.isInitialized) {
+        // The application connects in the background (as the example does): wait quietly.
+        lastError = 'waiting for the DataSource to be initialised';
+        this.logger.warn(lastError);
+        return;
+      }
       await this.transport.prepare();
       for (;;) {
         this.wokenDuringDrain = false;
