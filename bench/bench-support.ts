@@ -43,3 +43,21 @@ export function machine(): Record<string, unknown> {
     platform: process.platform,
   };
 }
+
+/** Median, min and max of throughput samples (events per second). */
+export interface RateSummary {
+  readonly runs: number;
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+export function summarizeRates(samples: readonly number[]): RateSummary {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return {
+    runs: sorted.length,
+    median: sorted[Math.floor(sorted.length / 2)],
+    min: sorted[0],
+    max: sorted[sorted.length - 1],
+  };
+}

@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { machine } from './bench-support.js';
+import { machine, type RateSummary } from './bench-support.js';
+import { benchDrain } from './drain.bench.js';
 import { benchHealthProbe } from './health-probe.bench.js';
 
 /**
@@ -14,7 +15,36 @@ async function main(): Promise<void> {
   const pendingRows = Number(process.env.BENCH_HEALTH_ROWS ?? 1_000_000);
   const startedAt = new Date();
 
+  const natsUrl = process.env.BENCH_NATS_URL ?? 'nats://127.0.0.1:4222';
+  const only = new Set((process.env.BENCH_ONLY ?? 'drain,health').split(','));
+  const scenarios: unknown[] = [];
+
+  if (only.has('drain')) {
+    const events = Number(process.env.BENCH_DRAIN_EVENTS ?? 100_000);
+    const runs = Number(process.env.BENCH_RUNS ?? 3);
+    const drain = await benchDrain(databaseUrl, natsUrl, events, runs);
+    scenarios.push(drain);
+    const perSecond = (r: RateSummary) => ({
+      'median events/s': r.median,
+      'min events/s': r.min,
+      'max events/s': r.max,
+      runs: r.runs,
+    });
+    console.table({
+      'relay, 1 instance': perSecond(drain.oneRelay),
+      'relay, 2 instances': perSecond(drain.twoRelays),
+      'baseline: claim+mark, plain pg, no broker': perSecond(drain.claimMarkCeiling),
+      'baseline: pipelined acked JetStream publish, no db': perSecond(drain.publishCeiling),
+    });
+    console.log(
+      `drain of ${events.toLocaleString('en')} ~1 KB events: 1 relay ${drain.oneRelay.median}/s = ` +
+        `${drain.oneRelayRatioToCombined} × the combined ceiling ${drain.combinedCeilingEventsPerSecond}/s ` +
+        `(targets: ≥ 15,000/s and ≥ 0.85); stream held each id once: ${drain.streamHeldEachIdOnce}`,
+    );
+  }
+  if (!only.has('health')) return finish(startedAt, scenarios);
   const health = await benchHealthProbe(databaseUrl, pendingRows);
+  scenarios.push(health);
 
   console.table({
     'backlog probe (capped)': row(health.probe),
@@ -27,7 +57,11 @@ async function main(): Promise<void> {
       `(target ≤ ${health.targetMs} ms: ${verdict}; ${(health.probe.medianMs / health.baselineSelect1.medianMs).toFixed(1)}× SELECT 1)`,
   );
 
-  const results = { startedAt, machine: machine(), scenarios: [health] };
+  finish(startedAt, scenarios);
+}
+
+function finish(startedAt: Date, scenarios: unknown[]): void {
+  const results = { startedAt, machine: machine(), scenarios };
   const dir = join(__dirname, '..', '..', 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const json = JSON.stringify(results, null, 2) + '\n';

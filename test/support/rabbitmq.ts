@@ -69,7 +69,7 @@ export class TestExchange {
       out.push({
         routingKey: m.fields.routingKey,
         messageId: m.properties.messageId as string | undefined,
-        headers: (m.properties.headers ?? {}),
+        headers: m.properties.headers ?? {},
         deliveryMode: m.properties.deliveryMode as number | undefined,
         contentType: m.properties.contentType as string | undefined,
         body: JSON.parse(m.content.toString()) as Record<string, unknown>,
