@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { defineDomainEvent, OutboxBrokerHealthIndicator } from '../src/outbox/index.js';
 import { eventually } from './support/eventually.js';
 import { TestOutboxTable } from './support/outbox-table.js';
@@ -21,8 +20,6 @@ const AuditLogged = defineDomainEvent<{ n: number }>({
   aggregateType: 'grading',
 });
 
-// All RabbitMQ tests live in this one file: the connection-loss test closes every
-// connection on the broker, which must not hit another file running in parallel.
 describe('the RabbitMQ transport', () => {
   const tables: TestOutboxTable[] = [];
   const exchanges: TestExchange[] = [];
@@ -193,41 +190,60 @@ describe('the RabbitMQ transport', () => {
     expect(JSON.stringify(result)).not.toContain('guest:guest');
   });
 
-  it('loses nothing when the broker closes the connection mid-run, and resumes after reconnecting', async () => {
+  it('dead-letters an event the broker keeps refusing after OUTBOX_MAX_ATTEMPTS', async () => {
     const { table, exchange, app } = await setup({
-      batchSize: 50,
-      maxInFlight: 8,
-      retryBaseMs: 100,
-      retryMaxMs: 1_000,
+      retryBaseMs: 20,
+      retryMaxMs: 50,
+      maxAttempts: 3,
     });
-    const queue = await exchange.bindQueue('#');
-    const events = Array.from({ length: 3_000 }, (_, n) =>
-      SubmissionReceived.create(`s-${n % 100}`, { n }),
+    await exchange.bindQueue('#', {
+      'x-max-length': 1,
+      'x-overflow': 'reject-publish',
+    });
+    const first = PulseCreated.create('p-1', { n: 1 });
+    await table.dataSource.transaction((m) => app.repository.add(m, first));
+    await eventually(async () => (await table.counts()).published === 1, { what: 'first in' });
+    // The queue is full now: the next event is nacked on every try.
+    const refused = PulseCreated.create('p-2', { n: 2 });
+    await table.dataSource.transaction((m) => app.repository.add(m, refused));
+    const [row] = await eventually(
+      async () => {
+        const rows = await table.dataSource.query<{ attempts: number; last_error: string }[]>(
+          `SELECT attempts, last_error FROM "${table.table}" WHERE event_id = $1 AND failed_at IS NOT NULL`,
+          [refused.eventId],
+        );
+        return rows.length === 1 && rows;
+      },
+      { what: 'the refused event dead-lettered' },
     );
-    await table.dataSource.transaction((m) => app.repository.add(m, events));
+    expect(row.attempts).toBe(3);
+    expect(row.last_error).toMatch(/nack/i);
+  });
 
-    await eventually(async () => (await table.counts()).published > 300, {
-      intervalMs: 5,
-      what: 'under way',
+  it('reports, without crashing, an exchange that exists with other arguments', async () => {
+    const exchange = await new TestExchange().connect();
+    exchanges.push(exchange);
+    await exchange.declarePlain();
+    const table = await new TestOutboxTable().create();
+    tables.push(table);
+    const app = await startRelayApp({
+      transport: 'rabbitmq',
+      rabbitmqUrl: TEST_RABBITMQ_URL,
+      table: table.table,
+      exchange: exchange.exchange,
     });
-    execFileSync('rabbitmqctl', ['close_all_connections', 'outbox fault test'], {
-      stdio: 'ignore',
-    });
-    await exchange.reconnect();
-
-    await eventually(async () => (await table.counts()).pending === 0, {
-      timeoutMs: 60_000,
-      what: 'everything published after reconnection',
-    });
-    const received = await collect(exchange, queue, 3_000);
-    const ids = new Set(received.map((m) => m.messageId));
-    for (const e of events) expect(ids.has(e.eventId)).toBe(true);
-    // AMQP has no broker de-duplication: a publish confirmed as the connection died may be
-    // sent again. Consumers de-duplicate by messageId.
-    console.log('RabbitMQ connection loss:', {
-      delivered: received.length,
-      duplicates: received.length - ids.size,
-    });
-    expect(app.relay.getStatus().deadLetteredTotal).toBe(0);
+    apps.push(app);
+    await table.dataSource.transaction((m) =>
+      app.repository.add(m, PulseCreated.create('p', { n: 1 })),
+    );
+    await eventually(
+      () => /exists with other arguments/.test(app.relay.getStatus().lastError ?? ''),
+      {
+        what: 'the relay to report the exchange',
+      },
+    );
+    expect(await table.counts()).toMatchObject({ published: 0, pending: 1 });
+    const health = await app.app.get(OutboxBrokerHealthIndicator).isHealthy();
+    expect(health.outbox_broker.status).toBe('down');
   });
 });

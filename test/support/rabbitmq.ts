@@ -35,6 +35,11 @@ export class TestExchange {
     return this.connect();
   }
 
+  /** The exchange as an older service might have declared it: without the alternate exchange. */
+  async declarePlain(): Promise<void> {
+    await this.channel.assertExchange(this.exchange, 'topic', { durable: true });
+  }
+
   /** A durable queue bound with `pattern`; declares the exchange as the relay will. */
   async bindQueue(pattern: string, args: Record<string, unknown> = {}): Promise<string> {
     await this.channel.assertExchange(this.exchange, 'topic', {

@@ -4,7 +4,7 @@ import type { DataSource } from 'typeorm';
 import type { ResolvedOutboxOptions } from '../config/outbox-options.interface.js';
 import { OUTBOX_DATA_SOURCE, OUTBOX_OPTIONS } from '../outbox.constants.js';
 import { OutboxRepository, type OutboxBacklog } from '../persistence/outbox.repository.js';
-import { withTimeout } from './with-timeout.js';
+import { withTimeout } from '../utils/with-timeout.js';
 
 /**
  * Backlog depth, age of the oldest pending event and dead-letter count, against the

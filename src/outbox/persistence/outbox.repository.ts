@@ -119,9 +119,7 @@ export class OutboxRepository {
    * Locks up to `limit` due rows in id order, skipping rows another relay holds, and returns
    * those that may go out now. The locks last until the caller's transaction ends, which is
    * what keeps two relays from publishing the same row at the same time. Order per aggregate:
-   * - a row is claimable only once every transaction that could still commit a lower id has
-   *   ended (`transaction_id` below the snapshot's xmin), so id order is never overtaken;
-   * - a row is held back while an earlier row of its aggregate is unpublished and not in this
+   * a row is held back while an earlier committed row of its aggregate is unpublished and not in this
    *   batch (locked by another relay, waiting for a retry, or dead-lettered); it stays locked
    *   until this transaction ends, and is looked at again by the next claim.
    */
@@ -133,7 +131,6 @@ export class OutboxRepository {
       `WITH candidates AS (
          SELECT o.id FROM ${this.table} o
           WHERE o.published_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= now()
-            AND o.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
             AND NOT EXISTS (
                   SELECT 1 FROM ${this.table} s
                    WHERE s.aggregate_type = o.aggregate_type AND s.aggregate_id = o.aggregate_id

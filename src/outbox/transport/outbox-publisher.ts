@@ -47,21 +47,28 @@ export class OutboxPublisher {
       if (chain) chain.push(event);
       else chains.set(key, [event]);
     }
+    // Sending stops after one publish timeout: a long chain of one hot aggregate (one round
+    // trip per event) must not outlive the claim transaction's limits. The rest is 'blocked'
+    // and goes out in the next batch.
+    const deadline = Date.now() + this.options.publishTimeoutMs;
     const results = await lastValueFrom(
       from(chains.values()).pipe(
-        mergeMap((chain) => this.publishChain(chain), this.options.maxInFlight),
+        mergeMap((chain) => this.publishChain(chain, deadline), this.options.maxInFlight),
         toArray(),
       ),
     );
     return results.flat();
   }
 
-  private async publishChain(chain: readonly ClaimedEvent[]): Promise<PublishOutcome[]> {
+  private async publishChain(
+    chain: readonly ClaimedEvent[],
+    deadline: number,
+  ): Promise<PublishOutcome[]> {
     const outcomes: PublishOutcome[] = [];
     for (const event of chain) {
       const previous = outcomes.at(-1);
       outcomes.push(
-        previous && previous.status !== 'acknowledged'
+        (previous && previous.status !== 'acknowledged') || Date.now() > deadline
           ? { id: event.id, status: 'blocked' }
           : await this.publish(event),
       );

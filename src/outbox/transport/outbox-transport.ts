@@ -25,8 +25,9 @@ export interface OutboxTransport {
   /** Whether `emit()`'s error means the broker can never take this event (too large...). */
   isPermanentFailure(error: unknown): boolean;
   /**
-   * Whether the error is about the connection rather than the event: such failures do not
-   * count against an event's attempts.
+   * Whether the error is about the broker or the connection rather than the event (down,
+   * nothing captures the subject, no acknowledgement in time): such failures never count
+   * against an event's attempts, so an outage dead-letters nothing.
    */
   isConnectionFailure(error: unknown): boolean;
   /**

@@ -19,6 +19,8 @@ import { ClientJetStream } from './client-jetstream.js';
 import { NatsEnvelopeSerializer } from './nats-envelope.serializer.js';
 
 const MESSAGE_SIZE_EXCEEDS_MAXIMUM = 10054;
+/** "No stream answers this subject" and "no PubAck in time". */
+const BROKER_SIDE_ERRORS = new Set(['JetStreamNotEnabled', 'TimeoutError']);
 
 /**
  * NATS JetStream: events go to `<subjectPrefix>.<event_type>`, captured by one stream whose
@@ -83,11 +85,14 @@ export class NatsJetStreamTransport implements OutboxTransport, OnApplicationShu
   }
 
   isConnectionFailure(error: unknown): boolean {
-    // Nest's clients reject with a bare string while the connection is down.
+    // Not the event's fault: the connection is down (Nest rejects with a bare string), no
+    // stream answers the subject (no responders), or the PubAck did not come in time.
     return (
       typeof error === 'string' ||
       error instanceof ConnectionError ||
       error instanceof ClosedConnectionError ||
+      // Matched by name: JetStreamNotEnabled is not exported, and rxjs' timeout() has its own.
+      (error instanceof Error && BROKER_SIDE_ERRORS.has(error.name)) ||
       this.connectionStatus !== 'connected'
     );
   }

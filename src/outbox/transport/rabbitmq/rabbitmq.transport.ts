@@ -1,7 +1,8 @@
-import { Logger, type OnApplicationShutdown } from '@nestjs/common';
+import type { OnApplicationShutdown } from '@nestjs/common';
 import { ClientRMQ } from '@nestjs/microservices';
 import type { AmqpConnectionManager, ChannelWrapper } from 'amqp-connection-manager';
-import type { ConfirmChannel } from 'amqplib';
+import * as amqp from 'amqplib';
+import { withTimeout } from '../../utils/with-timeout.js';
 import type { ResolvedOutboxOptions } from '../../config/outbox-options.interface.js';
 import type { OutboxTransport } from '../outbox-transport.js';
 import { RmqEnvelopeSerializer } from './rmq-envelope.serializer.js';
@@ -19,7 +20,6 @@ export class RabbitMqTransport implements OutboxTransport, OnApplicationShutdown
   readonly name = 'rabbitmq';
   readonly client: ClientRMQ;
   readonly unroutable: string;
-  private readonly logger = new Logger(RabbitMqTransport.name);
   private connectionStatus = 'not connected yet';
   private prepared: Promise<void> | undefined;
   private admin: ChannelWrapper | undefined;
@@ -39,7 +39,10 @@ export class RabbitMqTransport implements OutboxTransport, OnApplicationShutdown
         connectionOptions: { clientProperties: { connection_name: 'nestjs-outbox-relay' } },
       },
     });
-    this.client.status.subscribe((status) => (this.connectionStatus = status));
+    // ClientRMQ reports 'unblocked' after a resource alarm clears, not 'connected' again.
+    this.client.status.subscribe(
+      (status) => (this.connectionStatus = String(status) === 'unblocked' ? 'connected' : status),
+    );
   }
 
   patternFor(eventType: string): string {
@@ -74,11 +77,10 @@ export class RabbitMqTransport implements OutboxTransport, OnApplicationShutdown
   }
 
   async checkHealth(): Promise<Record<string, unknown>> {
-    await this.client.connect();
+    await this.prepare();
     if (this.connectionStatus !== 'connected') {
       throw new Error(`RabbitMQ connection is ${this.connectionStatus}`);
     }
-    await this.prepare();
     const unroutable = await this.admin!.checkQueue(this.unroutable);
     return {
       transport: this.name,
@@ -92,20 +94,44 @@ export class RabbitMqTransport implements OutboxTransport, OnApplicationShutdown
     await this.client.close();
   }
 
-  private async declareUnroutable(): Promise<void> {
-    await this.client.connect();
-    if (!this.admin) {
-      const unroutable = this.unroutable;
-      this.admin = this.client.unwrap<AmqpConnectionManager>().createChannel({
-        // Runs again after every reconnect.
-        setup: async (channel: ConfirmChannel) => {
-          await channel.assertExchange(unroutable, 'fanout', { durable: true });
-          await channel.assertQueue(unroutable, { durable: true });
-          await channel.bindQueue(unroutable, unroutable, '');
-        },
+  /**
+   * Declares the exchanges and the unroutable queue on a short-lived connection of its own,
+   * before ClientRMQ connects: ClientRMQ's own declaration has no error listener, so an
+   * exchange that exists with other arguments would end the process. Here it becomes an
+   * error the relay reports on every tick, with the fix in its message.
+   */
+  private async declareTopology(): Promise<void> {
+    const { exchange, rabbitmqUrl, publishTimeoutMs } = this.options;
+    const unroutable = this.unroutable;
+    const connection = await withTimeout(amqp.connect(rabbitmqUrl), publishTimeoutMs);
+    connection.on('error', () => undefined);
+    try {
+      const channel = await connection.createChannel();
+      channel.on('error', () => undefined);
+      await channel.assertExchange(unroutable, 'fanout', { durable: true });
+      await channel.assertQueue(unroutable, { durable: true });
+      await channel.bindQueue(unroutable, unroutable, '');
+      await channel.assertExchange(exchange, 'topic', {
+        durable: true,
+        arguments: { 'alternate-exchange': unroutable },
       });
-      this.admin.on('error', (error: Error) => this.logger.error(error.message));
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new Error(
+        /PRECONDITION_FAILED/.test(reason)
+          ? `exchange ${exchange} exists with other arguments (it needs alternate-exchange=${unroutable}); delete it or set another OUTBOX_EXCHANGE: ${reason}`
+          : reason,
+        { cause: error },
+      );
+    } finally {
+      await connection.close().catch(() => undefined);
     }
-    await this.admin.waitForConnect();
+  }
+
+  private async declareUnroutable(): Promise<void> {
+    await this.declareTopology();
+    await this.client.connect();
+    this.admin ??= this.client.unwrap<AmqpConnectionManager>().createChannel({ json: false });
+    await withTimeout(this.admin.waitForConnect(), this.options.publishTimeoutMs);
   }
 }
