@@ -4,6 +4,7 @@ import {
   PayloadNotSerializableError,
   PayloadTooLargeError,
   InvalidDomainEventError,
+  OutboxTableMissingError,
 } from '../src/outbox/index.js';
 import { eventually } from './support/eventually.js';
 import { TestStream } from './support/jetstream.js';
@@ -146,6 +147,19 @@ describe('writing in the caller transaction and relaying to JetStream', () => {
       ).rejects.toBeInstanceOf(errorClass);
     }
     expect((await table.counts()).total).toBe(before);
+  });
+
+  it('names the migration to run when the table is missing, and stores nothing', async () => {
+    const missing = await startRelayApp({ table: 'no_such_outbox_table', relayEnabled: false });
+    try {
+      const error = await table.dataSource
+        .transaction((m) => missing.repository.add(m, PulseCreated.create('p', { title: 'x' })))
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(OutboxTableMissingError);
+      expect((error as Error).message).toMatch(/"no_such_outbox_table".*CreateEventOutbox/);
+    } finally {
+      await missing.app.close();
+    }
   });
 
   it('names the problem in the error message', async () => {
