@@ -2,23 +2,13 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { defineDomainEvent, OutboxDeadLetterService } from '../src/outbox/index.js';
+import { OutboxDeadLetterService } from '../src/outbox/index.js';
 import { eventually } from './support/eventually.js';
 import { TestStream } from './support/jetstream.js';
 import { TestOutboxTable } from './support/outbox-table.js';
 import { startRelayApp, type RelayApp } from './support/relay-app.js';
 import { TEST_DATABASE_URL, TEST_NATS_URL } from './support/test-env.js';
-
-const PulseCreated = defineDomainEvent<{ n: number; text?: string }>({
-  type: 'learning_pulse.created',
-  version: '1.0',
-  aggregateType: 'learning_pulse',
-});
-const Uncaptured = defineDomainEvent<{ n: number }>({
-  type: 'grading.audit_logged',
-  version: '1.0',
-  aggregateType: 'grading',
-});
+import { AuditLogged, PulseCreated } from './support/events.js';
 
 describe('dead letters and retention', () => {
   const stream = new TestStream();
@@ -129,7 +119,7 @@ describe('dead letters and retention', () => {
 
   it('keeps an event no stream captures pending without charging attempts; the CLI lists and requeues dead letters', async () => {
     const { table, app } = await setup({ maxAttempts: 3 });
-    const stray = Uncaptured.create('g-1', { n: 1 });
+    const stray = AuditLogged.create('g-1', { n: 1 });
     const fine = PulseCreated.create('C', { n: 1 });
     const tooBig = PulseCreated.create('D', { n: 1, text: 'x'.repeat(4_000) });
     await (await jetstreamManager(nc)).streams.update(stream.stream, { max_msg_size: 2_000 });

@@ -1,16 +1,11 @@
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { defineDomainEvent, OUTBOX_RELAY_JOB } from '../src/outbox/index.js';
+import { OUTBOX_RELAY_JOB } from '../src/outbox/index.js';
 import { eventually } from './support/eventually.js';
 import { startHealthApp, type HealthApp } from './support/health-app.js';
 import { TestStream } from './support/jetstream.js';
 import { TestOutboxTable } from './support/outbox-table.js';
 import { PrivateNatsServer } from './support/private-nats.js';
-
-const PulseCreated = defineDomainEvent<{ n: number }>({
-  type: 'learning_pulse.created',
-  version: '1.0',
-  aggregateType: 'learning_pulse',
-});
+import { PulseCreated } from './support/events.js';
 
 describe('health indicators', () => {
   const stream = new TestStream();

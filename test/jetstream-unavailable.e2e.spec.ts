@@ -1,15 +1,9 @@
-import { defineDomainEvent } from '../src/outbox/index.js';
 import { eventually } from './support/eventually.js';
 import { freePort } from './support/ports.js';
 import { TestStream } from './support/jetstream.js';
 import { TestOutboxTable } from './support/outbox-table.js';
 import { startRelayApp, type RelayApp } from './support/relay-app.js';
-
-const PulseCreated = defineDomainEvent<{ n: number }>({
-  type: 'learning_pulse.created',
-  version: '1.0',
-  aggregateType: 'learning_pulse',
-});
+import { PulseCreated } from './support/events.js';
 
 describe('when JetStream cannot take the events', () => {
   const table = new TestOutboxTable();

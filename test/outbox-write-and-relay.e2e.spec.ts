@@ -10,12 +10,7 @@ import { eventually } from './support/eventually.js';
 import { TestStream } from './support/jetstream.js';
 import { TestOutboxTable } from './support/outbox-table.js';
 import { startRelayApp, type RelayApp } from './support/relay-app.js';
-
-const PulseCreated = defineDomainEvent<{ title: string }>({
-  type: 'learning_pulse.created',
-  version: '1.0',
-  aggregateType: 'learning_pulse',
-});
+import { PulseCreated } from './support/events.js';
 
 describe('writing in the caller transaction and relaying to JetStream', () => {
   const table = new TestOutboxTable();
@@ -127,7 +122,7 @@ describe('writing in the caller transaction and relaying to JetStream', () => {
     circular.self = circular;
     const cases: [unknown, new (...args: never[]) => Error][] = [
       [PulseCreated.create('p', { title: 1n as unknown as string }), PayloadNotSerializableError],
-      [PulseCreated.create('p', circular as { title: string }), PayloadNotSerializableError],
+      [PulseCreated.create('p', circular), PayloadNotSerializableError],
       [PulseCreated.create('p', { title: 'x'.repeat(20_000) }), PayloadTooLargeError],
       [PulseCreated.create('', { title: 'no aggregate' }), InvalidDomainEventError],
       [

@@ -1,24 +1,9 @@
-import { defineDomainEvent, OutboxBrokerHealthIndicator } from '../src/outbox/index.js';
+import { OutboxBrokerHealthIndicator } from '../src/outbox/index.js';
 import { eventually } from './support/eventually.js';
 import { TestOutboxTable } from './support/outbox-table.js';
 import { TEST_RABBITMQ_URL, TestExchange, type ReceivedMessage } from './support/rabbitmq.js';
 import { startRelayApp, type RelayApp } from './support/relay-app.js';
-
-const PulseCreated = defineDomainEvent<{ n: number }>({
-  type: 'learning_pulse.created',
-  version: '1.0',
-  aggregateType: 'learning_pulse',
-});
-const SubmissionReceived = defineDomainEvent<{ n: number }>({
-  type: 'submission.received',
-  version: '1.0',
-  aggregateType: 'submission',
-});
-const AuditLogged = defineDomainEvent<{ n: number }>({
-  type: 'grading.audit_logged',
-  version: '1.0',
-  aggregateType: 'grading',
-});
+import { AuditLogged, PulseCreated, SubmissionReceived } from './support/events.js';
 
 describe('the RabbitMQ transport', () => {
   const tables: TestOutboxTable[] = [];

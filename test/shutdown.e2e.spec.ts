@@ -1,14 +1,9 @@
-import { defineDomainEvent } from '../src/outbox/index.js';
 import { eventually } from './support/eventually.js';
 import { TestStream } from './support/jetstream.js';
 import { TestOutboxTable } from './support/outbox-table.js';
 import { startRelayApp, type RelayApp } from './support/relay-app.js';
+import { PulseCreated } from './support/events.js';
 
-const PulseCreated = defineDomainEvent<{ n: number }>({
-  type: 'learning_pulse.created',
-  version: '1.0',
-  aggregateType: 'learning_pulse',
-});
 const EVENTS = 5_000;
 
 describe('shutting down while the relay drains', () => {

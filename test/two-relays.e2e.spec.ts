@@ -1,14 +1,9 @@
-import { defineDomainEvent } from '../src/outbox/index.js';
 import { eventually } from './support/eventually.js';
 import { TestStream } from './support/jetstream.js';
 import { TestOutboxTable } from './support/outbox-table.js';
 import { startRelayApp, type RelayApp } from './support/relay-app.js';
+import { SubmissionReceived } from './support/events.js';
 
-const SubmissionReceived = defineDomainEvent<{ n: number }>({
-  type: 'submission.received',
-  version: '1.0',
-  aggregateType: 'submission',
-});
 const EVENTS = 10_000;
 
 describe('two relays draining one table', () => {

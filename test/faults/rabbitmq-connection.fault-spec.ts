@@ -1,15 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { defineDomainEvent } from '../../src/outbox/index.js';
 import { eventually } from '../support/eventually.js';
 import { TestOutboxTable } from '../support/outbox-table.js';
 import { TEST_RABBITMQ_URL, TestExchange, type ReceivedMessage } from '../support/rabbitmq.js';
 import { startRelayApp, type RelayApp } from '../support/relay-app.js';
-
-const SubmissionReceived = defineDomainEvent<{ n: number }>({
-  type: 'submission.received',
-  version: '1.0',
-  aggregateType: 'submission',
-});
+import { SubmissionReceived } from '../support/events.js';
 
 // In the fault suite (one worker): closing every broker connection must not hit other tests.
 describe('RabbitMQ closing the connection mid-run', () => {

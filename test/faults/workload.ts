@@ -117,3 +117,14 @@ export function verify(messages: readonly StoredMessage[], workload: Workload): 
   const duplicates = [...seen.values()].reduce((sum, n) => sum + n - 1, 0);
   return { stored: messages.length, missing, duplicates, rolledBackPublished, orderViolations };
 }
+
+/** The fault suite's verdict: every committed event stored once, none rolled back, in order. */
+export function expectEveryCommittedEventOnceInOrder(verdict: Verdict, workload: Workload): void {
+  expect(verdict).toMatchObject({
+    missing: 0,
+    duplicates: 0,
+    rolledBackPublished: 0,
+    orderViolations: 0,
+  });
+  expect(verdict.stored).toBe(workload.committed.size);
+}

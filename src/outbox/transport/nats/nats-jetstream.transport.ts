@@ -17,6 +17,7 @@ import type { ResolvedOutboxOptions } from '../../config/outbox-options.interfac
 import type { OutboxTransport } from '../outbox-transport.js';
 import { ClientJetStream } from './client-jetstream.js';
 import { NatsEnvelopeSerializer } from './nats-envelope.serializer.js';
+import { OnceUntilFailure } from '../../utils/once-until-failure.js';
 
 const MESSAGE_SIZE_EXCEEDS_MAXIMUM = 10054;
 /** "No stream answers this subject" and "no PubAck in time". */
@@ -30,7 +31,8 @@ export class NatsJetStreamTransport implements OutboxTransport, OnApplicationShu
   readonly name = 'nats-jetstream';
   readonly client: ClientJetStream;
   private readonly logger = new Logger(NatsJetStreamTransport.name);
-  private prepared: Promise<void> | undefined;
+  // A failed preparation is forgotten, so the next tick tries again.
+  private readonly preparation = new OnceUntilFailure(() => this.ensureStream());
   private connectionStatus = 'not connected yet';
   private jsm: { connection: NatsConnection; manager: JetStreamManager } | undefined;
 
@@ -51,16 +53,11 @@ export class NatsJetStreamTransport implements OutboxTransport, OnApplicationShu
   }
 
   prepare(): Promise<void> {
-    // A failed attempt is forgotten, so the next tick tries again.
-    this.prepared ??= this.ensureStream().catch((error: unknown) => {
-      this.prepared = undefined;
-      throw error;
-    });
-    return this.prepared;
+    return this.preparation.run();
   }
 
   invalidate(): void {
-    this.prepared = undefined;
+    this.preparation.reset();
   }
 
   acknowledgement(result: unknown): { duplicate: boolean } {

@@ -6,6 +6,7 @@ import { withTimeout } from '../../utils/with-timeout.js';
 import type { ResolvedOutboxOptions } from '../../config/outbox-options.interface.js';
 import type { OutboxTransport } from '../outbox-transport.js';
 import { RmqEnvelopeSerializer } from './rmq-envelope.serializer.js';
+import { OnceUntilFailure } from '../../utils/once-until-failure.js';
 
 /**
  * RabbitMQ: events go to a durable topic exchange with the event type as routing key, and
@@ -21,7 +22,8 @@ export class RabbitMqTransport implements OutboxTransport, OnApplicationShutdown
   readonly client: ClientRMQ;
   readonly unroutable: string;
   private connectionStatus = 'not connected yet';
-  private prepared: Promise<void> | undefined;
+  // A failed preparation is forgotten, so the next tick tries again.
+  private readonly preparation = new OnceUntilFailure(() => this.declareUnroutable());
   private admin: ChannelWrapper | undefined;
 
   constructor(private readonly options: ResolvedOutboxOptions) {
@@ -50,15 +52,11 @@ export class RabbitMqTransport implements OutboxTransport, OnApplicationShutdown
   }
 
   prepare(): Promise<void> {
-    this.prepared ??= this.declareUnroutable().catch((error: unknown) => {
-      this.prepared = undefined;
-      throw error;
-    });
-    return this.prepared;
+    return this.preparation.run();
   }
 
   invalidate(): void {
-    this.prepared = undefined;
+    this.preparation.reset();
   }
 
   acknowledgement(): { duplicate: boolean } {
