@@ -3,7 +3,9 @@ export { OUTBOX_MODULE_OPTIONS, type OutboxModuleExtras } from './outbox-module-
 export {
   OUTBOX_CLIENT,
   OUTBOX_DATA_SOURCE,
+  OUTBOX_ENTITY_MANAGER_RESOLVER,
   OUTBOX_OPTIONS,
+  type OutboxEntityManagerResolver,
   OUTBOX_RELAY_JOB,
   OUTBOX_RETENTION_JOB,
 } from './outbox.constants.js';

@@ -7,7 +7,14 @@ import type {
 } from './config/outbox-options.interface.js';
 import { resolveOutboxOptions } from './config/resolve-outbox-options.js';
 import { ConfigurableModuleClass, OUTBOX_MODULE_OPTIONS } from './outbox-module-definition.js';
-import { OUTBOX_CLIENT, OUTBOX_OPTIONS } from './outbox.constants.js';
+import type { DataSource } from 'typeorm';
+import {
+  OUTBOX_CLIENT,
+  OUTBOX_DATA_SOURCE,
+  OUTBOX_ENTITY_MANAGER_RESOLVER,
+  OUTBOX_OPTIONS,
+  type OutboxEntityManagerResolver,
+} from './outbox.constants.js';
 import { OutboxBacklogHealthIndicator } from './health/backlog.health.js';
 import { OutboxBrokerHealthIndicator } from './health/broker.health.js';
 import { OutboxDatabaseHealthIndicator } from './health/database.health.js';
@@ -47,6 +54,14 @@ import { OUTBOX_TRANSPORT, type OutboxTransport } from './transport/outbox-trans
         options.transport === 'rabbitmq'
           ? new RabbitMqTransport(options)
           : new NatsJetStreamTransport(options),
+    },
+    {
+      provide: OUTBOX_ENTITY_MANAGER_RESOLVER,
+      inject: [OUTBOX_OPTIONS, OUTBOX_DATA_SOURCE],
+      useFactory: (
+        options: ResolvedOutboxOptions,
+        dataSource: DataSource,
+      ): OutboxEntityManagerResolver => options.entityManagerResolver ?? (() => dataSource.manager),
     },
     {
       provide: OUTBOX_CLIENT,

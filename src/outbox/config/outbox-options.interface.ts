@@ -1,3 +1,5 @@
+import type { EntityManager } from 'typeorm';
+
 /**
  * Options of `OutboxModule.forRoot()`. Every field is optional: a field left out is read from
  * its environment variable, and failing that takes its default. A field given here wins over
@@ -5,11 +7,6 @@
  * @publicApi
  */
 export interface OutboxModuleOptions {
-  /**
-   * Name of the TypeORM DataSource that holds the outbox table (`TypeOrmModule.forRoot({ name })`).
-   * @default the default DataSource
-   */
-  dataSourceName?: string;
   /**
    * Outbox table name; a plain SQL identifier. Env `OUTBOX_TABLE`.
    * @default 'event_outbox'
@@ -170,6 +167,13 @@ export interface OutboxModuleOptions {
    */
   healthRelayStallPeriods?: number;
   /**
+   * Returns the caller's current EntityManager for `OutboxRepository.record()`, to join an
+   * ambient transaction: with `@nestjs-cls/transactional`,
+   * `() => TransactionHost.getInstance<TransactionalAdapterTypeOrm>().tx`. Code only.
+   * @default the DataSource's manager (no transaction: `record()` is refused)
+   */
+  entityManagerResolver?: () => EntityManager;
+  /**
    * Where unset fields are read from; tests pass their own.
    * @default process.env
    */
@@ -181,7 +185,7 @@ export interface OutboxModuleOptions {
  * @publicApi
  */
 export interface ResolvedOutboxOptions {
-  readonly dataSourceName: string | undefined;
+  readonly entityManagerResolver: (() => EntityManager) | undefined;
   readonly table: string;
   readonly schema: string | undefined;
   readonly relayCron: string;

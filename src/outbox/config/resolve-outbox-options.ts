@@ -12,7 +12,9 @@ const SECRET_BEARING = new Set(['NATS_SERVERS', 'RABBITMQ_URL']);
  */
 export function resolveOutboxOptions(options: OutboxModuleOptions = {}): ResolvedOutboxOptions {
   const env = options.env ?? process.env;
-  const resolved: Record<string, unknown> = { dataSourceName: options.dataSourceName };
+  const resolved: Record<string, unknown> = {
+    entityManagerResolver: options.entityManagerResolver,
+  };
   const issues: OutboxConfigIssue[] = [];
 
   for (const setting of OUTBOX_SETTINGS) {

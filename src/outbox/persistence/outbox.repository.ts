@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { ResolvedOutboxOptions } from '../config/outbox-options.interface.js';
 import { qualifiedTableName } from '../config/sql-identifier.js';
@@ -7,7 +7,11 @@ import { OutboxTransactionRequiredError } from '../errors/outbox-transaction-req
 import { PayloadNotSerializableError } from '../errors/payload-not-serializable.error.js';
 import { PayloadTooLargeError } from '../errors/payload-too-large.error.js';
 import { EVENT_TYPE_PATTERN, type DomainEvent } from '../events/domain-event.js';
-import { OUTBOX_OPTIONS } from '../outbox.constants.js';
+import {
+  OUTBOX_ENTITY_MANAGER_RESOLVER,
+  OUTBOX_OPTIONS,
+  type OutboxEntityManagerResolver,
+} from '../outbox.constants.js';
 import type { ClaimedEvent } from './claimed-event.js';
 import { runOutboxQuery } from './run-outbox-query.js';
 
@@ -65,8 +69,22 @@ interface ClaimedRow {
 export class OutboxRepository {
   private readonly table: string;
 
-  constructor(@Inject(OUTBOX_OPTIONS) private readonly options: ResolvedOutboxOptions) {
+  constructor(
+    @Inject(OUTBOX_OPTIONS) private readonly options: ResolvedOutboxOptions,
+    @Optional()
+    @Inject(OUTBOX_ENTITY_MANAGER_RESOLVER)
+    private readonly currentManager?: OutboxEntityManagerResolver,
+  ) {
     this.table = qualifiedTableName(options.table, options.schema);
+  }
+
+  /**
+   * Records events in the ambient transaction, the one `OUTBOX_ENTITY_MANAGER_RESOLVER`
+   * returns (for example the one `@Transactional()` opened). Same rules as `add()`.
+   */
+  record(events: DomainEvent | readonly DomainEvent[]): Promise<void> {
+    if (!this.currentManager) throw new OutboxTransactionRequiredError();
+    return this.add(this.currentManager(), events);
   }
 
   /**
