@@ -1,3 +1,4 @@
+import { describeError } from './error-text.js';
 import { OutboxError } from './outbox.error.js';
 
 /**
@@ -11,13 +12,8 @@ export class OutboxPublishError extends OutboxError {
     readonly pattern: string,
     cause: unknown,
   ) {
-    super(`Broker did not acknowledge event ${eventId} on "${pattern}": ${describeCause(cause)}`, {
+    super(`Broker did not acknowledge event ${eventId} on "${pattern}": ${describeError(cause)}`, {
       cause,
     });
   }
-}
-
-function describeCause(cause: unknown): string {
-  if (cause instanceof Error) return `${cause.name}: ${cause.message}`;
-  return String(cause);
 }

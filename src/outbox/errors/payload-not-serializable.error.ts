@@ -1,3 +1,4 @@
+import { errorMessage } from './error-text.js';
 import { OutboxError } from './outbox.error.js';
 
 /**
@@ -11,9 +12,7 @@ export class PayloadNotSerializableError extends OutboxError {
     cause: unknown,
   ) {
     super(
-      `Payload of event "${eventType}" (${eventId}) is not JSON-serialisable: ${
-        cause instanceof Error ? cause.message : String(cause)
-      }`,
+      `Payload of event "${eventType}" (${eventId}) is not JSON-serialisable: ${errorMessage(cause)}`,
       { cause },
     );
   }

@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 import type { ResolvedOutboxOptions } from '../config/outbox-options.interface.js';
 import { OUTBOX_DATA_SOURCE, OUTBOX_OPTIONS } from '../outbox.constants.js';
 import { OutboxRepository, type OutboxBacklog } from '../persistence/outbox.repository.js';
+import { errorMessage } from '../errors/error-text.js';
 import { withTimeout } from '../utils/with-timeout.js';
 
 /**
@@ -33,24 +34,37 @@ export class OutboxBacklogHealthIndicator {
         this.options.healthTimeoutMs,
       );
     } catch (error) {
-      return indicator.down({ message: error instanceof Error ? error.message : String(error) });
+      return indicator.down({ message: errorMessage(error) });
     }
 
     const { healthBacklogWarn, healthBacklogMax, healthLagWarnMs, healthLagMaxMs } = this.options;
-    const age = backlog.oldestPendingAgeMs ?? 0;
+    const measures = [
+      {
+        what: 'pending events',
+        value: backlog.pending,
+        warn: healthBacklogWarn,
+        max: healthBacklogMax,
+      },
+      {
+        what: 'oldest pending age (ms)',
+        value: backlog.oldestPendingAgeMs ?? 0,
+        warn: healthLagWarnMs,
+        max: healthLagMaxMs,
+      },
+    ];
+    // Every measure is reported, the worst one decides the status.
     const problems: string[] = [];
-    const over = (value: number, limit: number | undefined, what: string) => {
-      if (limit === undefined || value <= limit) return false;
-      problems.push(`${what} over ${limit}`);
-      return true;
-    };
-    const down =
-      over(backlog.pending, healthBacklogMax, 'pending events') ||
-      over(age, healthLagMaxMs, 'oldest pending age (ms)');
-    const degraded =
-      !down &&
-      (over(backlog.pending, healthBacklogWarn, 'pending events') ||
-        over(age, healthLagWarnMs, 'oldest pending age (ms)'));
+    let down = false;
+    let degraded = false;
+    for (const { what, value, warn, max } of measures) {
+      if (max !== undefined && value > max) {
+        down = true;
+        problems.push(`${what} over ${max}`);
+      } else if (warn !== undefined && value > warn) {
+        degraded = true;
+        problems.push(`${what} over ${warn}`);
+      }
+    }
 
     const details = {
       pending: backlog.pending,

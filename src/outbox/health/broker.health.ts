@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import type { ResolvedOutboxOptions } from '../config/outbox-options.interface.js';
-import { redactCredentials } from '../errors/redact-credentials.js';
+import { errorMessage } from '../errors/error-text.js';
 import { OUTBOX_OPTIONS } from '../outbox.constants.js';
 import { OUTBOX_TRANSPORT, type OutboxTransport } from '../transport/outbox-transport.js';
 
@@ -26,8 +26,7 @@ export class OutboxBrokerHealthIndicator {
         try {
           return await this.transport.checkHealth();
         } catch (error) {
-          const reason = error instanceof Error ? error.message : String(error);
-          throw new Error(`${this.transport.name}: ${redactCredentials(reason)}`, { cause: error });
+          throw new Error(`${this.transport.name}: ${errorMessage(error)}`, { cause: error });
         }
       })
       .withTimeout(this.options.healthTimeoutMs);

@@ -21,8 +21,8 @@ export interface EventFailure {
   /** Already free of credentials. */
   readonly error: string;
   readonly retryInMs: number;
-  /** The broker can never take it (too large, invalid subject): give up now. */
-  readonly permanent: boolean;
+  /** Out of attempts, or the broker can never take it (too large): keep it as a dead letter. */
+  readonly giveUp: boolean;
 }
 
 /** Backlog figures as the health indicators see them. @publicApi */
@@ -109,11 +109,12 @@ export class OutboxRepository {
       headers: [] as string[],
     };
     for (const event of list) {
+      assertValid(event);
       columns.eventId.push(event.eventId);
       columns.eventType.push(event.eventType);
       columns.eventVersion.push(event.eventVersion);
       columns.aggregateType.push(event.aggregateType);
-      columns.aggregateId.push(this.checkedAggregateId(event));
+      columns.aggregateId.push(event.aggregateId);
       columns.occurredAt.push(event.occurredAt.toISOString());
       columns.payload.push(this.serializedPayload(event));
       columns.headers.push(JSON.stringify(checkedHeaders(event)));
@@ -216,7 +217,7 @@ export class OutboxRepository {
 
   /**
    * Counts an attempt for each failed row and schedules its retry, or gives it up (dead
-   * letter) when it is permanent or out of attempts. One statement for the whole batch.
+   * letter). One statement for the whole batch.
    */
   async recordFailures(manager: EntityManager, failures: readonly EventFailure[]): Promise<void> {
     if (failures.length === 0) return;
@@ -226,16 +227,15 @@ export class OutboxRepository {
           SET attempts = t.attempts + 1,
               last_error = u.error,
               next_attempt_at = now() + u.retry_in_ms * interval '1 millisecond',
-              failed_at = CASE WHEN u.permanent OR t.attempts + 1 >= $5 THEN now() END
+              failed_at = CASE WHEN u.give_up THEN now() END
          FROM unnest($1::bigint[], $2::text[], $3::float8[], $4::bool[])
-              AS u(id, error, retry_in_ms, permanent)
+              AS u(id, error, retry_in_ms, give_up)
         WHERE t.id = u.id`,
       [
         failures.map((f) => f.id),
         failures.map((f) => f.error.slice(0, 1_000)),
         failures.map((f) => f.retryInMs),
-        failures.map((f) => f.permanent),
-        this.options.maxAttempts,
+        failures.map((f) => f.giveUp),
       ],
     );
   }
@@ -266,16 +266,6 @@ export class OutboxRepository {
     };
   }
 
-  private checkedAggregateId(event: DomainEvent): string {
-    if (!EVENT_TYPE_PATTERN.test(event.eventType)) {
-      throw new InvalidDomainEventError(event.eventType, 'malformed event type');
-    }
-    if (typeof event.aggregateId !== 'string' || event.aggregateId.trim() === '') {
-      throw new InvalidDomainEventError(event.eventType, 'the aggregate id is missing');
-    }
-    return event.aggregateId;
-  }
-
   private serializedPayload(event: DomainEvent): string {
     let json: string | undefined;
     try {
@@ -304,6 +294,15 @@ export class OutboxRepository {
 
   private run<T = unknown>(manager: EntityManager, sql: string, parameters?: unknown[]) {
     return runOutboxQuery<T>(manager, this.table, sql, parameters);
+  }
+}
+
+function assertValid(event: DomainEvent): void {
+  if (!EVENT_TYPE_PATTERN.test(event.eventType)) {
+    throw new InvalidDomainEventError(event.eventType, 'malformed event type');
+  }
+  if (typeof event.aggregateId !== 'string' || event.aggregateId.trim() === '') {
+    throw new InvalidDomainEventError(event.eventType, 'the aggregate id is missing');
   }
 }
 

@@ -7,7 +7,7 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { CronJob } from 'cron';
+import { scheduleJob, unscheduleJob } from '../utils/scheduled-job.js';
 import type { ResolvedOutboxOptions } from '../config/outbox-options.interface.js';
 import { OUTBOX_OPTIONS, OUTBOX_RELAY_JOB } from '../outbox.constants.js';
 import { OutboxRelayService } from './outbox-relay.service.js';
@@ -31,15 +31,7 @@ export class OutboxRelayScheduler
 
   onApplicationBootstrap(): void {
     if (!this.options.relayEnabled) return;
-    const job = CronJob.from({
-      cronTime: this.options.relayCron,
-      onTick: () => this.relay.drain(),
-      // A tick that is still draining makes the next one skip rather than overlap.
-      waitForCompletion: true,
-      start: true,
-      name: OUTBOX_RELAY_JOB,
-    });
-    this.registry.addCronJob(OUTBOX_RELAY_JOB, job);
+    scheduleJob(this.registry, OUTBOX_RELAY_JOB, this.options.relayCron, () => this.relay.drain());
     this.logger.log(`Relay scheduled (${this.options.relayCron})`);
     // Do not wait for the first tick: publish what is already pending right away.
     void this.relay.drain();
@@ -51,10 +43,7 @@ export class OutboxRelayScheduler
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    if (this.registry.doesExist('cron', OUTBOX_RELAY_JOB)) {
-      await this.registry.getCronJob(OUTBOX_RELAY_JOB).stop();
-      this.registry.deleteCronJob(OUTBOX_RELAY_JOB);
-    }
+    await unscheduleJob(this.registry, OUTBOX_RELAY_JOB);
     // Nest's scheduler stops jobs without waiting for them; the batch in flight is awaited
     // here so that it is marked before the connections close.
     await this.relay.stop();

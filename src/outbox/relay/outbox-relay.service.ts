@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import type { ResolvedOutboxOptions } from '../config/outbox-options.interface.js';
-import { redactCredentials } from '../errors/redact-credentials.js';
+import { describeError, errorMessage } from '../errors/error-text.js';
 import { OUTBOX_DATA_SOURCE, OUTBOX_OPTIONS } from '../outbox.constants.js';
 import type { ClaimedEvent } from '../persistence/claimed-event.js';
 import { OutboxRepository, type EventFailure } from '../persistence/outbox.repository.js';
@@ -136,14 +136,14 @@ export class OutboxRelayService {
         this.status = { ...this.status, pausedUntil: null };
         if (batch.eventFailures.length > 0) {
           // One line per batch, never per event.
-          lastError = `${batch.eventFailures.length} of ${batch.locked} events failed and will be retried or given up; first: ${redactCredentials(batch.eventFailures[0].error.message)}`;
+          lastError = `${batch.eventFailures.length} of ${batch.locked} events failed and will be retried or given up; first: ${batch.eventFailures[0].error.message}`;
           this.logger.warn(lastError);
         }
         const full = batch.locked === this.options.batchSize && batch.published > 0;
         if (this.stopping || (!full && !this.wokenDuringDrain)) break;
       }
     } catch (error) {
-      lastError = `Relay tick failed: ${redactCredentials(error instanceof Error ? error.message : String(error))}`;
+      lastError = `Relay tick failed: ${errorMessage(error)}`;
       this.logger.error(lastError);
     } finally {
       this.status = {
@@ -168,7 +168,7 @@ export class OutboxRelayService {
     this.status = { ...this.status, pausedUntil: new Date(this.pausedUntil) };
     // The stream may have been deleted or changed: check it again next time.
     this.transport.invalidate();
-    const message = `${batch.locked} events not acknowledged and left pending (broker unavailable, no attempt counted); pausing ${delay} ms; ${redactCredentials(batch.outage!.error.message)}`;
+    const message = `${batch.locked} events not acknowledged and left pending (broker unavailable, no attempt counted); pausing ${delay} ms; ${batch.outage!.error.message}`;
     this.logger.error(message);
     return message;
   }
@@ -193,11 +193,12 @@ export class OutboxRelayService {
       const charged = outage
         ? []
         : failed.filter((f) => !this.transport.isConnectionFailure(f.error.cause));
-      await this.repository.recordFailures(runner.manager, this.failures(charged, events));
+      const failures = this.failures(charged, events);
+      await this.repository.recordFailures(runner.manager, failures);
       // A crash before this commit leaves acknowledged rows pending: they are published again
       // and the broker drops the copy by event id. That is the at-least-once in the guarantee.
       await runner.commitTransaction();
-      this.count(acks.length, acks.filter((a) => a.duplicate).length, charged, events);
+      this.count(acks.length, acks.filter((a) => a.duplicate).length, failures);
       return { locked, published: acknowledged.length, eventFailures: charged, outage };
     } catch (error) {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
@@ -218,47 +219,38 @@ export class OutboxRelayService {
   ): FailedOutcome | undefined {
     if (failed.length === 0 || failed.some((f) => f.permanent)) return undefined;
     const [first] = failed;
-    const cause = (f: FailedOutcome) => describe(f.error.cause);
+    const cause = (f: FailedOutcome) => describeError(f.error.cause);
     const connection = failed.every((f) => this.transport.isConnectionFailure(f.error.cause));
     const uniform =
       acknowledged === 0 && failed.length > 1 && failed.every((f) => cause(f) === cause(first));
     return connection || uniform ? first : undefined;
   }
 
+  /** Each charged failure's next step, decided here once: retry later, or give up now. */
   private failures(
     failed: readonly FailedOutcome[],
     events: readonly ClaimedEvent[],
   ): EventFailure[] {
     const attempts = new Map(events.map((e) => [e.id, e.attempts]));
-    return failed.map((f) => ({
-      id: f.id,
-      error: redactCredentials(describe(f.error.cause)),
-      permanent: f.permanent,
-      retryInMs: retryDelayMs(
-        (attempts.get(f.id) ?? 0) + 1,
-        this.options.retryBaseMs,
-        this.options.retryMaxMs,
-      ),
-    }));
+    return failed.map((f) => {
+      const attempt = (attempts.get(f.id) ?? 0) + 1;
+      return {
+        id: f.id,
+        error: describeError(f.error.cause),
+        retryInMs: retryDelayMs(attempt, this.options.retryBaseMs, this.options.retryMaxMs),
+        giveUp: f.permanent || attempt >= this.options.maxAttempts,
+      };
+    });
   }
 
-  private count(
-    published: number,
-    duplicates: number,
-    charged: readonly FailedOutcome[],
-    events: readonly ClaimedEvent[],
-  ) {
-    const attempts = new Map(events.map((e) => [e.id, e.attempts]));
-    const deadLettered = charged.filter(
-      (f) => f.permanent || (attempts.get(f.id) ?? 0) + 1 >= this.options.maxAttempts,
-    ).length;
+  private count(published: number, duplicates: number, failures: readonly EventFailure[]) {
     this.status = {
       ...this.status,
       lastProgressAt: new Date(),
       publishedTotal: this.status.publishedTotal + published,
       duplicatesTotal: this.status.duplicatesTotal + duplicates,
-      failedPublishesTotal: this.status.failedPublishesTotal + charged.length,
-      deadLetteredTotal: this.status.deadLetteredTotal + deadLettered,
+      failedPublishesTotal: this.status.failedPublishesTotal + failures.length,
+      deadLetteredTotal: this.status.deadLetteredTotal + failures.filter((f) => f.giveUp).length,
     };
   }
 
@@ -270,8 +262,4 @@ export class OutboxRelayService {
   private lockHoldLimitMs(): number {
     return this.options.publishTimeoutMs * 2 + 10_000;
   }
-}
-
-function describe(cause: unknown): string {
-  return cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
 }

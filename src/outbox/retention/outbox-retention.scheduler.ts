@@ -6,10 +6,10 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { CronJob } from 'cron';
+import { scheduleJob, unscheduleJob } from '../utils/scheduled-job.js';
 import type { DataSource } from 'typeorm';
 import type { ResolvedOutboxOptions } from '../config/outbox-options.interface.js';
-import { redactCredentials } from '../errors/redact-credentials.js';
+import { errorMessage } from '../errors/error-text.js';
 import { OUTBOX_DATA_SOURCE, OUTBOX_OPTIONS, OUTBOX_RETENTION_JOB } from '../outbox.constants.js';
 import { OutboxAdminRepository } from '../persistence/outbox-admin.repository.js';
 
@@ -35,16 +35,7 @@ export class OutboxRetentionScheduler implements OnApplicationBootstrap, BeforeA
 
   onApplicationBootstrap(): void {
     if (!this.options.relayEnabled) return;
-    const job = CronJob.from({
-      cronTime: this.options.purgeCron,
-      onTick: async () => {
-        await this.purge();
-      },
-      waitForCompletion: true,
-      start: true,
-      name: OUTBOX_RETENTION_JOB,
-    });
-    this.registry.addCronJob(OUTBOX_RETENTION_JOB, job);
+    scheduleJob(this.registry, OUTBOX_RETENTION_JOB, this.options.purgeCron, () => this.purge());
   }
 
   /** One purge run; resolves with the number of rows deleted. Never rejects. */
@@ -54,10 +45,7 @@ export class OutboxRetentionScheduler implements OnApplicationBootstrap, BeforeA
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    if (this.registry.doesExist('cron', OUTBOX_RETENTION_JOB)) {
-      await this.registry.getCronJob(OUTBOX_RETENTION_JOB).stop();
-      this.registry.deleteCronJob(OUTBOX_RETENTION_JOB);
-    }
+    await unscheduleJob(this.registry, OUTBOX_RETENTION_JOB);
     await this.running;
   }
 
@@ -76,9 +64,7 @@ export class OutboxRetentionScheduler implements OnApplicationBootstrap, BeforeA
       }
       if (total > 0) this.logger.log(`Purged ${total} published events older than retention`);
     } catch (error) {
-      this.logger.error(
-        `Retention purge failed: ${redactCredentials(error instanceof Error ? error.message : String(error))}`,
-      );
+      this.logger.error(`Retention purge failed: ${errorMessage(error)}`);
     }
     return total;
   }

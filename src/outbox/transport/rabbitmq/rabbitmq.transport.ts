@@ -2,6 +2,7 @@ import type { OnApplicationShutdown } from '@nestjs/common';
 import { ClientRMQ } from '@nestjs/microservices';
 import type { AmqpConnectionManager, ChannelWrapper } from 'amqp-connection-manager';
 import * as amqp from 'amqplib';
+import { errorMessage } from '../../errors/error-text.js';
 import { withTimeout } from '../../utils/with-timeout.js';
 import type { ResolvedOutboxOptions } from '../../config/outbox-options.interface.js';
 import type { OutboxTransport } from '../outbox-transport.js';
@@ -114,7 +115,7 @@ export class RabbitMqTransport implements OutboxTransport, OnApplicationShutdown
         arguments: { 'alternate-exchange': unroutable },
       });
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = errorMessage(error);
       throw new Error(
         /PRECONDITION_FAILED/.test(reason)
           ? `exchange ${exchange} exists with other arguments (it needs alternate-exchange=${unroutable}); delete it or set another OUTBOX_EXCHANGE: ${reason}`
