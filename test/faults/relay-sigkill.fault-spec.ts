@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { startRelayApp } from '../support/relay-app.js';
 import { eventually } from '../support/eventually.js';
 import { TestStream } from '../support/jetstream.js';
 import { TestOutboxTable } from '../support/outbox-table.js';
-import { TEST_DATABASE_URL, TEST_NATS_URL } from '../support/test-env.js';
+import { startRelayProcess } from './relay-process.js';
 import {
   emptyWorkload,
   verify,
@@ -12,7 +11,6 @@ import {
   expectEveryCommittedEventOnceInOrder,
 } from './workload.js';
 
-const WORKER = join(__dirname, '../../dist/test/faults/relay-worker.js');
 const EVENTS = 20_000;
 const KILLS = 10;
 
@@ -32,25 +30,13 @@ describe('relay killed with SIGKILL mid-drain', () => {
     await table.drop();
   });
 
-  function startWorker(): Promise<ChildProcess> {
-    const child = spawn(process.execPath, [WORKER], {
-      env: {
-        ...process.env,
-        DATABASE_URL: TEST_DATABASE_URL,
-        NATS_SERVERS: TEST_NATS_URL,
-        OUTBOX_TABLE: table.table,
-        OUTBOX_STREAM: stream.stream,
-        OUTBOX_SUBJECT_PREFIX: stream.subjectPrefix,
-        OUTBOX_STREAM_CREATE: 'false',
-        OUTBOX_BATCH_SIZE: '200',
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
+  const startWorker = () =>
+    startRelayProcess({
+      OUTBOX_TABLE: table.table,
+      OUTBOX_STREAM: stream.stream,
+      OUTBOX_SUBJECT_PREFIX: stream.subjectPrefix,
+      OUTBOX_BATCH_SIZE: '200',
     });
-    return new Promise((resolve, reject) => {
-      child.stdout.once('data', () => resolve(child));
-      child.once('exit', (code) => reject(new Error(`worker exited early (${code})`)));
-    });
-  }
 
   it(`loses nothing, publishes nothing rolled back and keeps per-aggregate order across ${KILLS} kills`, async () => {
     const writer = await startRelayApp({

@@ -130,4 +130,24 @@ describe('OutboxPublisher', () => {
     expect(unacknowledged.status).toBe('failed');
     expect((unacknowledged as { error: Error }).error.message).toMatch(/no PubAck received/);
   });
+
+  it('stops sending after one publish timeout and leaves the rest of the batch blocked', async () => {
+    // One aggregate: a chain that would take 100 × 20 ms, against a 200 ms timeout.
+    const slowAck = (_: string, data: ClaimedEvent['message']) =>
+      new Observable((subscriber) => {
+        void data;
+        setTimeout(() => {
+          subscriber.next({ seq: 1 });
+          subscriber.complete();
+        }, 20);
+      });
+    const options = resolveOutboxOptions({ env: {}, publishTimeoutMs: 200 });
+    const outcomes = await new OutboxPublisher(options, fakeTransport(slowAck)).publishAll(
+      claimed(100, 1),
+    );
+    const acknowledged = outcomes.filter((o) => o.status === 'acknowledged').length;
+    expect(acknowledged).toBeGreaterThan(0);
+    expect(acknowledged).toBeLessThan(20);
+    expect(outcomes.slice(acknowledged).every((o) => o.status === 'blocked')).toBe(true);
+  });
 });
