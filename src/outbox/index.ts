@@ -31,6 +31,13 @@ export {
 export { OutboxDeadLetterService } from './dead-letters/outbox-dead-letter.service.js';
 export { OutboxRetentionScheduler } from './retention/outbox-retention.scheduler.js';
 export { createOutboxTableSql, dropOutboxTableSql } from './persistence/outbox-table.sql.js';
+export { OutboxInstrumentation } from './instrumentation/outbox-instrumentation.js';
+export type {
+  OutboxBatchReport,
+  OutboxInstrument,
+  RelayedFailure,
+} from './instrumentation/outbox-instrument.js';
+export type { ClaimedEvent } from './persistence/claimed-event.js';
 export { OutboxRelayService } from './relay/outbox-relay.service.js';
 export type { OutboxRelayStatus } from './relay/outbox-relay-status.js';
 export { OUTBOX_TRANSPORT, type OutboxTransport } from './transport/outbox-transport.js';

@@ -19,6 +19,7 @@ import { OutboxBacklogHealthIndicator } from './health/backlog.health.js';
 import { OutboxBrokerHealthIndicator } from './health/broker.health.js';
 import { OutboxDatabaseHealthIndicator } from './health/database.health.js';
 import { OutboxRelayHealthIndicator } from './health/relay.health.js';
+import { OutboxInstrumentation } from './instrumentation/outbox-instrumentation.js';
 import { OutboxDeadLetterService } from './dead-letters/outbox-dead-letter.service.js';
 import { OutboxAdminRepository } from './persistence/outbox-admin.repository.js';
 import { OutboxRepository } from './persistence/outbox.repository.js';
@@ -68,6 +69,7 @@ import { OUTBOX_TRANSPORT, type OutboxTransport } from './transport/outbox-trans
       inject: [OUTBOX_TRANSPORT],
       useFactory: (transport: OutboxTransport) => transport.client,
     },
+    OutboxInstrumentation,
     OutboxRepository,
     OutboxAdminRepository,
     OutboxDeadLetterService,
@@ -86,6 +88,7 @@ import { OUTBOX_TRANSPORT, type OutboxTransport } from './transport/outbox-trans
     OUTBOX_OPTIONS,
     OUTBOX_TRANSPORT,
     OUTBOX_CLIENT,
+    OutboxInstrumentation,
     OutboxRepository,
     OutboxRelayService,
     OutboxDeadLetterService,

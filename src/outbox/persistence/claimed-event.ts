@@ -6,5 +6,7 @@ export interface ClaimedEvent {
   readonly id: string;
   /** Failed publishes so far. */
   readonly attempts: number;
+  /** When the row was written (database clock): the start of its commit-to-publish lag. */
+  readonly createdAt: Date;
   readonly message: OutboxMessage;
 }

@@ -7,6 +7,7 @@ import { OutboxTransactionRequiredError } from '../errors/outbox-transaction-req
 import { PayloadNotSerializableError } from '../errors/payload-not-serializable.error.js';
 import { PayloadTooLargeError } from '../errors/payload-too-large.error.js';
 import { EVENT_TYPE_PATTERN, type DomainEvent } from '../events/domain-event.js';
+import { OutboxInstrumentation } from '../instrumentation/outbox-instrumentation.js';
 import {
   OUTBOX_ENTITY_MANAGER_RESOLVER,
   OUTBOX_OPTIONS,
@@ -56,6 +57,7 @@ interface ClaimedRow {
   aggregate_type: string;
   aggregate_id: string;
   occurred_at: Date;
+  created_at: Date;
   payload: unknown;
   headers: Record<string, string>;
 }
@@ -74,6 +76,7 @@ export class OutboxRepository {
     @Optional()
     @Inject(OUTBOX_ENTITY_MANAGER_RESOLVER)
     private readonly currentManager?: OutboxEntityManagerResolver,
+    @Optional() private readonly instrumentation?: OutboxInstrumentation,
   ) {
     this.table = qualifiedTableName(options.table, options.schema);
   }
@@ -108,6 +111,7 @@ export class OutboxRepository {
       payload: [] as string[],
       headers: [] as string[],
     };
+    const stamped = this.instrumentation?.writeHeaders();
     for (const event of list) {
       assertValid(event);
       columns.eventId.push(event.eventId);
@@ -117,7 +121,8 @@ export class OutboxRepository {
       columns.aggregateId.push(event.aggregateId);
       columns.occurredAt.push(event.occurredAt.toISOString());
       columns.payload.push(this.serializedPayload(event));
-      columns.headers.push(JSON.stringify(checkedHeaders(event)));
+      const headers = checkedHeaders(event);
+      columns.headers.push(JSON.stringify(stamped ? { ...stamped, ...headers } : headers));
     }
     // unnest() keeps the statement and its parameter count the same for 1 or 10,000 events;
     // ORDINALITY makes the ids follow the order the caller gave.
@@ -132,6 +137,7 @@ export class OutboxRepository {
         ORDER BY n`,
       Object.values(columns),
     );
+    this.instrumentation?.eventsRecorded(list);
   }
 
   /**
@@ -160,7 +166,7 @@ export class OutboxRepository {
             FOR UPDATE SKIP LOCKED
        )
        SELECT o.id, o.attempts, o.event_id, o.event_type, o.event_version, o.aggregate_type,
-              o.aggregate_id, o.occurred_at, o.payload, o.headers,
+              o.aggregate_id, o.occurred_at, o.created_at, o.payload, o.headers,
               NOT EXISTS (
                 SELECT 1 FROM ${this.table} e
                  WHERE e.aggregate_type = o.aggregate_type AND e.aggregate_id = o.aggregate_id
@@ -175,6 +181,7 @@ export class OutboxRepository {
       .map((row) => ({
         id: row.id,
         attempts: row.attempts,
+        createdAt: row.created_at,
         message: {
           envelope: {
             event_id: row.event_id,

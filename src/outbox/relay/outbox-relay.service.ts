@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import type { ResolvedOutboxOptions } from '../config/outbox-options.interface.js';
 import { describeError, errorMessage } from '../errors/error-text.js';
 import { OUTBOX_DATA_SOURCE, OUTBOX_OPTIONS } from '../outbox.constants.js';
+import { OutboxInstrumentation } from '../instrumentation/outbox-instrumentation.js';
 import type { ClaimedEvent } from '../persistence/claimed-event.js';
 import { OutboxRepository, type EventFailure } from '../persistence/outbox.repository.js';
 import { OutboxPublisher, type PublishOutcome } from '../transport/outbox-publisher.js';
@@ -45,6 +46,7 @@ export class OutboxRelayService {
     @Inject(OUTBOX_TRANSPORT) private readonly transport: OutboxTransport,
     private readonly repository: OutboxRepository,
     private readonly publisher: OutboxPublisher,
+    private readonly instrumentation: OutboxInstrumentation,
   ) {
     this.status = {
       enabled: options.relayEnabled,
@@ -174,6 +176,7 @@ export class OutboxRelayService {
   }
 
   private async relayBatch(): Promise<BatchResult> {
+    const startedAt = performance.now();
     const runner = this.dataSource.createQueryRunner();
     try {
       await runner.connect();
@@ -183,7 +186,12 @@ export class OutboxRelayService {
         runner.manager,
         this.options.batchSize,
       );
-      const outcomes = events.length > 0 ? await this.publisher.publishAll(events) : [];
+      const outcomes =
+        events.length > 0
+          ? await this.instrumentation.aroundPublish(events, () =>
+              this.publisher.publishAll(events),
+            )
+          : [];
       const acks = outcomes.filter((o) => o.status === 'acknowledged');
       const acknowledged = acks.map((o) => o.id);
       const failed = outcomes.filter((o): o is FailedOutcome => o.status === 'failed');
@@ -198,7 +206,24 @@ export class OutboxRelayService {
       // A crash before this commit leaves acknowledged rows pending: they are published again
       // and the broker drops the copy by event id. That is the at-least-once in the guarantee.
       await runner.commitTransaction();
-      this.count(acks.length, acks.filter((a) => a.duplicate).length, failures);
+      const duplicates = acks.filter((a) => a.duplicate).length;
+      this.count(acks.length, duplicates, failures);
+      if (events.length > 0) {
+        const byId = new Map(events.map((e) => [e.id, e]));
+        this.instrumentation.batchRelayed({
+          claimed: events,
+          published: acknowledged.map((id) => byId.get(id)!),
+          duplicates,
+          failed: failures.map((f) => ({
+            event: byId.get(f.id)!,
+            error: f.error,
+            gaveUp: f.giveUp,
+          })),
+          attempts: acks.length + failed.length,
+          outage: outage !== undefined,
+          durationMs: performance.now() - startedAt,
+        });
+      }
       return { locked, published: acknowledged.length, eventFailures: charged, outage };
     } catch (error) {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);

@@ -10,6 +10,7 @@ function claimed(n: number, aggregates = n): ClaimedEvent[] {
   return Array.from({ length: n }, (_, i) => ({
     id: String(i + 1),
     attempts: 0,
+    createdAt: new Date(),
     message: {
       envelope: {
         event_id: `e-${i}`,
