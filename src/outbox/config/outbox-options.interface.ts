@@ -28,6 +28,14 @@ export interface OutboxModuleOptions {
    */
   relayEnabled?: boolean;
   /**
+   * How the relay learns of new events between ticks. `notify`: a writer whose insert finds
+   * the relay idle sends a PostgreSQL notification, so the relay starts within milliseconds of
+   * the commit; writers pay nothing while the relay is busy. `off`: the cron tick only.
+   * Env `OUTBOX_RELAY_WAKEUP`.
+   * @default 'notify'
+   */
+  relayWakeup?: 'notify' | 'off';
+  /**
    * Rows claimed per batch. Env `OUTBOX_BATCH_SIZE`.
    * @default 500
    */
@@ -190,6 +198,7 @@ export interface ResolvedOutboxOptions {
   readonly schema: string | undefined;
   readonly relayCron: string;
   readonly relayEnabled: boolean;
+  readonly relayWakeup: 'notify' | 'off';
   readonly batchSize: number;
   readonly maxInFlight: number;
   readonly publishTimeoutMs: number;

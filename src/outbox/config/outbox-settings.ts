@@ -84,6 +84,14 @@ export const OUTBOX_SETTINGS = [
     schema: flag,
   }),
   setting({
+    option: 'relayWakeup',
+    env: 'OUTBOX_RELAY_WAKEUP',
+    default: 'notify',
+    description:
+      'notify: writers wake an idle relay with LISTEN/NOTIFY (ms latency); off: cron tick only',
+    schema: z.enum(['notify', 'off'], { error: 'must be notify or off' }),
+  }),
+  setting({
     option: 'batchSize',
     env: 'OUTBOX_BATCH_SIZE',
     default: '500',
