@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import type { OutboxMessageFormat } from '../transport/cloud-event.js';
 
 /**
  * Options of `OutboxModule.forRoot()`. Every field is optional: a field left out is read from
@@ -83,6 +84,20 @@ export interface OutboxModuleOptions {
    * @default 'edupulse.domain.events'
    */
   exchange?: string;
+  /**
+   * What travels: the plain JSON envelope, or a CloudEvents 1.0 event in binary content mode
+   * (attributes as `ce-*` headers on NATS, `cloudEvents_*` headers on RabbitMQ; the payload as
+   * the body) or structured content mode (the whole event as `application/cloudevents+json`).
+   * Env `OUTBOX_MESSAGE_FORMAT`.
+   * @default 'envelope'
+   */
+  messageFormat?: OutboxMessageFormat;
+  /**
+   * The CloudEvents `source`: a URI-reference naming this service, e.g. `/edupulse`. Required
+   * with a CloudEvents `messageFormat`. Env `OUTBOX_CLOUDEVENTS_SOURCE`.
+   * @default unset
+   */
+  cloudEventsSource?: string;
   /**
    * NATS servers. Env `NATS_SERVERS`, comma-separated.
    * @default ['nats://127.0.0.1:4222']
@@ -208,6 +223,8 @@ export interface ResolvedOutboxOptions {
   readonly transport: 'nats' | 'rabbitmq';
   readonly rabbitmqUrl: string;
   readonly exchange: string;
+  readonly messageFormat: OutboxMessageFormat;
+  readonly cloudEventsSource: string | undefined;
   readonly natsServers: readonly string[];
   readonly subjectPrefix: string;
   readonly stream: string;
