@@ -1,10 +1,11 @@
-import type { INestApplicationContext } from '@nestjs/common';
+import type { DynamicModule, INestApplicationContext, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import {
   OutboxModule,
   OutboxRelayService,
   OutboxRepository,
+  type OutboxModuleExtras,
   type OutboxModuleOptions,
 } from '../../src/outbox/index.js';
 import { CapturingLogger } from './capturing-logger.js';
@@ -19,11 +20,15 @@ export interface RelayApp {
 
 /**
  * A Nest application context with TypeORM and the outbox, configured only through `options`
- * (an empty `env`), so nothing from the developer's shell leaks into a test.
+ * (an empty `env`), so nothing from the developer's shell leaks into a test. `imports` adds
+ * modules next to them, such as an integration that needs `OutboxModule` global.
  */
 export async function startRelayApp(
-  options: OutboxModuleOptions,
-  { applicationName = 'outbox-test' }: { applicationName?: string } = {},
+  options: OutboxModuleOptions & OutboxModuleExtras,
+  {
+    applicationName = 'outbox-test',
+    imports = [],
+  }: { applicationName?: string; imports?: (Type | DynamicModule)[] } = {},
 ): Promise<RelayApp> {
   const logger = new CapturingLogger();
   const moduleRef = await Test.createTestingModule({
@@ -36,6 +41,7 @@ export async function startRelayApp(
         extra: { application_name: applicationName },
       }),
       OutboxModule.forRoot({ env: {}, natsServers: [TEST_NATS_URL], ...options }),
+      ...imports,
     ],
   })
     .setLogger(logger)
