@@ -31,6 +31,12 @@ export {
 export { OutboxDeadLetterService } from './dead-letters/outbox-dead-letter.service.js';
 export { OutboxRetentionScheduler } from './retention/outbox-retention.scheduler.js';
 export { createOutboxTableSql, dropOutboxTableSql } from './persistence/outbox-table.sql.js';
+export {
+  createOutboxMigration,
+  CreateEventOutbox1732300000000,
+  type OutboxMigrationClass,
+  type OutboxMigrationOptions,
+} from './persistence/outbox-table.migration.js';
 export { OutboxRelayService } from './relay/outbox-relay.service.js';
 export type { OutboxRelayStatus } from './relay/outbox-relay-status.js';
 export { OUTBOX_TRANSPORT, type OutboxTransport } from './transport/outbox-transport.js';
