@@ -38,6 +38,12 @@ export type {
   RelayedFailure,
 } from './instrumentation/outbox-instrument.js';
 export type { ClaimedEvent } from './persistence/claimed-event.js';
+export {
+  createOutboxMigration,
+  CreateEventOutbox1732300000000,
+  type OutboxMigrationClass,
+  type OutboxMigrationOptions,
+} from './persistence/outbox-table.migration.js';
 export { OutboxRelayService } from './relay/outbox-relay.service.js';
 export type { OutboxRelayStatus } from './relay/outbox-relay-status.js';
 export { OUTBOX_TRANSPORT, type OutboxTransport } from './transport/outbox-transport.js';
