@@ -1,4 +1,4 @@
-import type { INestApplicationContext } from '@nestjs/common';
+import type { INestApplicationContext, ModuleMetadata } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import {
@@ -19,11 +19,15 @@ export interface RelayApp {
 
 /**
  * A Nest application context with TypeORM and the outbox, configured only through `options`
- * (an empty `env`), so nothing from the developer's shell leaks into a test.
+ * (an empty `env`), so nothing from the developer's shell leaks into a test. `imports` adds
+ * modules next to the outbox (an integration under test).
  */
 export async function startRelayApp(
   options: OutboxModuleOptions,
-  { applicationName = 'outbox-test' }: { applicationName?: string } = {},
+  {
+    applicationName = 'outbox-test',
+    imports = [],
+  }: { applicationName?: string; imports?: ModuleMetadata['imports'] } = {},
 ): Promise<RelayApp> {
   const logger = new CapturingLogger();
   const moduleRef = await Test.createTestingModule({
@@ -36,6 +40,7 @@ export async function startRelayApp(
         extra: { application_name: applicationName },
       }),
       OutboxModule.forRoot({ env: {}, natsServers: [TEST_NATS_URL], ...options }),
+      ...imports,
     ],
   })
     .setLogger(logger)
