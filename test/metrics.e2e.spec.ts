@@ -3,7 +3,8 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Test } from '@nestjs/testing';
 import { Registry } from 'prom-client';
 import { OutboxMetricsModule } from '../src/outbox/metrics/index.js';
-import type { OutboxModuleOptions } from '../src/outbox/index.js';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { OutboxModule, type OutboxModuleOptions } from '../src/outbox/index.js';
 import { eventually } from './support/eventually.js';
 import { PulseCreated, SubmissionReceived } from './support/events.js';
 import { TestStream } from './support/jetstream.js';
@@ -11,7 +12,7 @@ import { TestOutboxTable } from './support/outbox-table.js';
 import { sampleSum, sampleValue } from './support/prometheus-text.js';
 import { TEST_RABBITMQ_URL, TestExchange } from './support/rabbitmq.js';
 import { startRelayApp, type RelayApp } from './support/relay-app.js';
-import { TEST_NATS_URL } from './support/test-env.js';
+import { TEST_DATABASE_URL, TEST_NATS_URL } from './support/test-env.js';
 
 describe('Prometheus metrics', () => {
   const stream = new TestStream();
@@ -267,6 +268,19 @@ describe('Prometheus metrics', () => {
     await expect(moduleRef.init()).rejects.toThrow(
       /OutboxMetricsModule: needs OutboxModule\.forRoot\(\) in the same application/,
     );
+    await moduleRef.close();
+  });
+
+  it('refuses to start with two OutboxModules, since it instruments exactly one', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        TypeOrmModule.forRoot({ type: 'postgres', url: TEST_DATABASE_URL, retryAttempts: 0 }),
+        OutboxModule.forRoot({ env: {}, table: 'outbox_a', relayEnabled: false }),
+        OutboxModule.forRoot({ env: {}, table: 'outbox_b', relayEnabled: false }),
+        OutboxMetricsModule.forRoot({ registry: new Registry() }),
+      ],
+    }).compile();
+    await expect(moduleRef.init()).rejects.toThrow(/found 2 OutboxModule instances/);
     await moduleRef.close();
   });
 });
