@@ -6,6 +6,7 @@ import { AppModule } from '../src/edupulse/app.module.js';
 import { DatabaseConnector } from '../src/edupulse/database/database-connector.js';
 import { eventually } from './support/eventually.js';
 import { TestStream, type StoredMessage } from './support/jetstream.js';
+import { sampleValue } from './support/prometheus-text.js';
 import { TEST_DATABASE_URL, TEST_NATS_URL, uniqueName } from './support/test-env.js';
 
 describe('the EduPulse example service', () => {
@@ -129,5 +130,25 @@ describe('the EduPulse example service', () => {
       `SELECT count(*)::int AS n FROM "${schema}".event_outbox`,
     );
     expect(after[0].n).toBe(before[0].n);
+  });
+
+  it('GET /metrics serves the outbox metrics in the Prometheus text format', async () => {
+    const pulse = await request(server()).post('/pulses').send({ title: 'Metrics', authorId: 't' });
+    await messageFor((pulse.body as { id: string }).id);
+
+    const published = await eventually(
+      async () => {
+        const res = await request(server()).get('/metrics').expect(200);
+        expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+        const text = res.text;
+        const value = sampleValue(text, 'outbox_events_published_total', {
+          event_type: 'learning_pulse.created',
+        });
+        return value !== undefined && value >= 1 && text;
+      },
+      { what: 'the published pulse in /metrics' },
+    );
+    expect(sampleValue(published, 'outbox_backlog_up')).toBe(1);
+    expect(sampleValue(published, 'outbox_publish_lag_seconds_count')).toBeGreaterThanOrEqual(1);
   });
 });

@@ -6,6 +6,7 @@ import { OutboxModule } from '../outbox/index.js';
 import type { AppConfig } from './app.config.js';
 import { DatabaseConnector } from './database/database-connector.js';
 import { HealthController } from './health/health.controller.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { LearningPulse } from './pulses/learning-pulse.entity.js';
 import { PulsesModule } from './pulses/pulses.module.js';
 import { Submission } from './pulses/submission.entity.js';
@@ -37,6 +38,7 @@ export class AppModule {
         }),
         OutboxModule.forRoot({ env, isGlobal: true }),
         PulsesModule,
+        MetricsModule,
         TerminusModule.forRoot({ errorLogStyle: 'pretty' }),
       ],
       controllers: [HealthController],

@@ -1,4 +1,4 @@
-import type { DynamicModule, INestApplicationContext, Type } from '@nestjs/common';
+import type { INestApplicationContext, ModuleMetadata } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import {
@@ -28,7 +28,7 @@ export async function startRelayApp(
   {
     applicationName = 'outbox-test',
     imports = [],
-  }: { applicationName?: string; imports?: (Type | DynamicModule)[] } = {},
+  }: { applicationName?: string; imports?: ModuleMetadata['imports'] } = {},
 ): Promise<RelayApp> {
   const logger = new CapturingLogger();
   const moduleRef = await Test.createTestingModule({

@@ -1,0 +1,9 @@
+// The `metrics` entry point: prom-client is an optional peer dependency, so the core entry
+// point never imports this folder.
+export { OutboxMetricsModule } from './outbox-metrics.module.js';
+export {
+  OUTBOX_METRICS_MODULE_OPTIONS,
+  type OutboxMetricsModuleExtras,
+} from './outbox-metrics-module-definition.js';
+export type { OutboxMetricsModuleOptions } from './outbox-metrics-options.interface.js';
+export { OUTBOX_METRICS_REGISTRY } from './outbox-metrics.constants.js';
