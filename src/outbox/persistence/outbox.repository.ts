@@ -7,6 +7,7 @@ import { OutboxTransactionRequiredError } from '../errors/outbox-transaction-req
 import { PayloadNotSerializableError } from '../errors/payload-not-serializable.error.js';
 import { PayloadTooLargeError } from '../errors/payload-too-large.error.js';
 import { EVENT_TYPE_PATTERN, type DomainEvent } from '../events/domain-event.js';
+import type { EventEnvelope } from '../events/event-envelope.js';
 import { OutboxInstrumentation } from '../instrumentation/outbox-instrumentation.js';
 import {
   OUTBOX_ENTITY_MANAGER_RESOLVER,
@@ -59,7 +60,7 @@ interface ClaimedRow {
   aggregate_id: string;
   occurred_at: Date;
   created_at: Date;
-  payload: unknown;
+  payload_json: string;
   headers: Record<string, string>;
 }
 
@@ -177,7 +178,7 @@ export class OutboxRepository {
             FOR UPDATE SKIP LOCKED
        )
        SELECT o.id, o.attempts, o.event_id, o.event_type, o.event_version, o.aggregate_type,
-              o.aggregate_id, o.occurred_at, o.created_at, o.payload, o.headers,
+              o.aggregate_id, o.occurred_at, o.created_at, o.payload::text AS payload_json, o.headers,
               NOT EXISTS (
                 SELECT 1 FROM ${this.table} e
                  WHERE e.aggregate_type = o.aggregate_type AND e.aggregate_id = o.aggregate_id
@@ -194,16 +195,9 @@ export class OutboxRepository {
         attempts: row.attempts,
         createdAt: row.created_at,
         message: {
-          envelope: {
-            event_id: row.event_id,
-            event_type: row.event_type,
-            event_version: row.event_version,
-            aggregate_type: row.aggregate_type,
-            aggregate_id: row.aggregate_id,
-            occurred_at: row.occurred_at.toISOString(),
-            payload: row.payload,
-          },
+          envelope: envelopeOf(row),
           headers: row.headers,
+          payloadJson: row.payload_json,
         },
       }));
     return { locked: rows.length, events };
@@ -313,6 +307,30 @@ export class OutboxRepository {
   private run<T = unknown>(manager: EntityManager, sql: string, parameters?: unknown[]) {
     return runOutboxQuery<T>(manager, this.table, sql, parameters);
   }
+}
+
+/**
+ * The envelope of a claimed row. Its payload is parsed only if something reads it: the NATS
+ * serializer splices `payloadJson` into the body instead.
+ */
+function envelopeOf(row: ClaimedRow): EventEnvelope {
+  let payload: unknown;
+  let parsed = false;
+  return {
+    event_id: row.event_id,
+    event_type: row.event_type,
+    event_version: row.event_version,
+    aggregate_type: row.aggregate_type,
+    aggregate_id: row.aggregate_id,
+    occurred_at: row.occurred_at.toISOString(),
+    get payload(): unknown {
+      if (!parsed) {
+        payload = JSON.parse(row.payload_json);
+        parsed = true;
+      }
+      return payload;
+    },
+  };
 }
 
 function assertValid(event: DomainEvent): void {

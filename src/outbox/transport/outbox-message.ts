@@ -8,4 +8,9 @@ import type { EventEnvelope } from '../events/event-envelope.js';
 export interface OutboxMessage {
   readonly envelope: EventEnvelope;
   readonly headers: Readonly<Record<string, string>>;
+  /**
+   * The payload as JSON text, as the database returned it. A serializer that writes JSON
+   * splices it in, rather than have the payload parsed and encoded again for every event.
+   */
+  readonly payloadJson?: string;
 }

@@ -34,6 +34,15 @@ describe('NatsEnvelopeSerializer', () => {
     expect(headers.get('traceparent')).toBe('tp');
   });
 
+  it('splices the stored payload JSON into the body instead of encoding the payload again', () => {
+    const stored = '{"title": "Photosynthesis", "tags": ["bio"]}';
+    const withJson = { ...packet, data: { ...packet.data, payloadJson: stored } };
+    const body = new TextDecoder().decode(new NatsEnvelopeSerializer().serialize(withJson).data);
+
+    expect(body.endsWith(`,"payload":${stored}}`)).toBe(true);
+    expect(JSON.parse(body)).toEqual({ ...envelope, payload: JSON.parse(stored) });
+  });
+
   it('in CloudEvents binary mode writes ce-* headers, percent-encoded, and the payload as the body', () => {
     const { data, headers } = new NatsEnvelopeSerializer({
       messageFormat: 'cloudevents-binary',

@@ -9,6 +9,7 @@ import {
   type MessageFormatOptions,
   type OutboxMessageFormat,
 } from '../cloud-event.js';
+import type { EventEnvelope } from '../../events/event-envelope.js';
 import type { OutboxMessage } from '../outbox-message.js';
 
 const encoder = new TextEncoder();
@@ -36,6 +37,7 @@ export class NatsEnvelopeSerializer implements Serializer<
 
   serialize(packet: ReadPacket<OutboxMessage>): { data: Uint8Array; headers: MsgHdrs } {
     const { envelope, headers } = packet.data;
+    const payloadJson = packet.data.payloadJson ?? JSON.stringify(envelope.payload);
     const h = natsHeaders();
     for (const [key, value] of Object.entries(headers)) h.set(key, value);
     h.set('Nats-Msg-Id', envelope.event_id);
@@ -43,7 +45,7 @@ export class NatsEnvelopeSerializer implements Serializer<
       h.set('Event-Type', envelope.event_type);
       h.set('Event-Version', envelope.event_version);
       h.set('Content-Type', 'application/json');
-      return { data: encoder.encode(JSON.stringify(envelope)), headers: h };
+      return { data: encoder.encode(envelopeJson(envelope, payloadJson)), headers: h };
     }
     const event = toCloudEvent(packet.data, this.source!);
     if (this.format === 'cloudevents-structured') {
@@ -55,6 +57,19 @@ export class NatsEnvelopeSerializer implements Serializer<
     }
     // The binding carries the media type as ce-datacontenttype; Content-Type is for everyone else.
     h.set('Content-Type', event.datacontenttype);
-    return { data: encoder.encode(JSON.stringify(envelope.payload)), headers: h };
+    return { data: encoder.encode(payloadJson), headers: h };
   }
+}
+
+/** The envelope as JSON, its payload spliced in as given (it is already JSON). */
+function envelopeJson(envelope: EventEnvelope, payloadJson: string): string {
+  const head = JSON.stringify({
+    event_id: envelope.event_id,
+    event_type: envelope.event_type,
+    event_version: envelope.event_version,
+    aggregate_type: envelope.aggregate_type,
+    aggregate_id: envelope.aggregate_id,
+    occurred_at: envelope.occurred_at,
+  });
+  return `${head.slice(0, -1)},"payload":${payloadJson}}`;
 }
