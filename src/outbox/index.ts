@@ -55,3 +55,11 @@ export {
 } from './inbox/idempotent-consumer.service.js';
 export { InboxRetentionScheduler } from './inbox/inbox-retention.scheduler.js';
 export { createInboxTableSql, dropInboxTableSql } from './inbox/inbox-table.sql.js';
+export { eventIdOf } from './inbox/event-id.js';
+export { ServerJetStream, type ServerJetStreamOptions } from './inbox/nats/server-jetstream.js';
+export { JetStreamContext } from './inbox/nats/jetstream.context.js';
+export {
+  AckingServerRMQ,
+  type AckingServerRmqOptions,
+} from './inbox/rabbitmq/acking-server-rmq.js';
+export { RmqEnvelopeDeserializer } from './inbox/rabbitmq/rmq-envelope.deserializer.js';
