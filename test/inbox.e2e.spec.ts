@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { jetstreamManager, type JetStreamManager, type PubAck } from '@nats-io/jetstream';
+import {
+  jetstream,
+  jetstreamManager,
+  type JetStreamManager,
+  type PubAck,
+} from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Controller, type INestApplication } from '@nestjs/common';
 import { ClientRMQ, Ctx, EventPattern, Payload, RmqContext } from '@nestjs/microservices';
@@ -457,6 +462,24 @@ describe('idempotent consumers (inbox)', () => {
           ),
         ),
       );
+    });
+    it('terminates a message whose body is not JSON instead of redelivering it forever', async () => {
+      const ack = await jetstream(nc).publish(`${subjectPrefix}.submission.received`, 'not json');
+      await eventually(
+        () =>
+          logger
+            .errors('ServerJetStream')
+            .some((m) => m.startsWith(`Dropping stream sequence ${ack.seq} `)),
+        { what: 'the message to be dropped' },
+      );
+      await eventually(
+        async () => {
+          const info = await jsm.consumers.info(stream, 'counter_submission_received');
+          return info.ack_floor.stream_seq >= ack.seq && info.num_ack_pending === 0;
+        },
+        { what: 'the message to be settled' },
+      );
+      expect(deliveries.some((d) => d.sequence === ack.seq && d.transport === 'nats')).toBe(false);
     });
   });
 

@@ -196,7 +196,7 @@ export class ServerJetStream extends Server implements CustomTransportStrategy {
         const connection = await connect(this.connectionOptions);
         this.connection = connection;
         this._status$.next('connected');
-        void this.followStatus(connection);
+        this.followStatus(connection).catch(() => undefined);
         return connection;
       } catch (error) {
         this.logger.warn(`NATS not reachable: ${errorMessage(error)}; retrying in ${delay} ms`);
@@ -253,13 +253,16 @@ export class ServerJetStream extends Server implements CustomTransportStrategy {
   }
 
   private async handle(message: JsMsg, pattern: string): Promise<void> {
+    // The ack timer ran while the message waited behind others fetched with it: restart it.
+    message.working();
     const where = `stream sequence ${message.seq} (${message.subject}, delivery ${message.info.deliveryCount})`;
     let data: unknown;
     try {
       data = (await this.deserializer.deserialize(message, { channel: pattern })).data;
     } catch (error) {
       this.logger.error(`Dropping ${where}: the body is not JSON (${errorMessage(error)})`);
-      message.term('body is not JSON');
+      // Without a reason: nats-server before 2.10 ignores a +TERM that carries one.
+      message.term();
       return;
     }
     const handler = this.getHandlerByPattern(pattern)!;
