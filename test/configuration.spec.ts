@@ -2,7 +2,13 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadAppConfig } from '../src/edupulse/app.config.js';
-import { OUTBOX_SETTINGS, OutboxConfigError, resolveOutboxOptions } from '../src/outbox/index.js';
+import {
+  INBOX_SETTINGS,
+  OUTBOX_SETTINGS,
+  OutboxConfigError,
+  resolveInboxOptions,
+  resolveOutboxOptions,
+} from '../src/outbox/index.js';
 import { TEST_DATABASE_URL } from './support/test-env.js';
 
 const root = join(__dirname, '..');
@@ -114,9 +120,35 @@ describe('configuration', () => {
     );
   });
 
+  it('resolves the inbox settings: defaults, environment, options, and one error naming each bad variable', () => {
+    expect(resolveInboxOptions({ env: {} })).toEqual({
+      table: 'event_inbox',
+      schema: undefined,
+      retentionMs: 7 * 86_400_000,
+      purgeCron: '0 * * * * *',
+      purgeBatchSize: 1000,
+    });
+    const env = { OUTBOX_INBOX_TABLE: 'consumed', OUTBOX_INBOX_RETENTION: '12h' };
+    expect(resolveInboxOptions({ env })).toMatchObject({
+      table: 'consumed',
+      retentionMs: 43_200_000,
+    });
+    expect(resolveInboxOptions({ env, table: 'from_code' }).table).toBe('from_code');
+
+    const bad = () =>
+      resolveInboxOptions({
+        env: { OUTBOX_INBOX_TABLE: 'inbox; DROP TABLE users', OUTBOX_INBOX_RETENTION: '0' },
+        purgeBatchSize: 0,
+      });
+    expect(bad).toThrow(OutboxConfigError);
+    expect(bad).toThrow(/OUTBOX_INBOX_TABLE: must be a lower-case SQL identifier/);
+    expect(bad).toThrow(/OUTBOX_INBOX_RETENTION: must be more than 0/);
+    expect(bad).toThrow(/OutboxInboxModule\.forRoot\(\{ purgeBatchSize \}\): must be at least 1/);
+  });
+
   it('lists every setting in .env.example with its default', () => {
     const example = readFileSync(join(root, '.env.example'), 'utf8');
-    for (const setting of OUTBOX_SETTINGS) {
+    for (const setting of [...OUTBOX_SETTINGS, ...INBOX_SETTINGS]) {
       expect(example).toMatch(
         new RegExp(`^#? ?${setting.env}=${escape(setting.default ?? '')}$`, 'm'),
       );
@@ -128,7 +160,9 @@ describe('configuration', () => {
 
   it('documents every setting in the README', () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
-    for (const setting of OUTBOX_SETTINGS) expect(readme).toContain(`\`${setting.env}\``);
+    for (const setting of [...OUTBOX_SETTINGS, ...INBOX_SETTINGS]) {
+      expect(readme).toContain(`\`${setting.env}\``);
+    }
   });
 
   it('validates the example service variables without echoing the database URL', () => {
@@ -140,6 +174,7 @@ describe('configuration', () => {
 
   it.each([
     ['OUTBOX_BATCH_SIZE', 'abc'],
+    ['OUTBOX_INBOX_RETENTION', '0'],
     ['PORT', '-1'],
   ])('stops the example service with exit code 1 when %s=%s', (name, value) => {
     const result = spawnSync(process.execPath, [join(root, 'dist/src/edupulse/main.js')], {

@@ -4,6 +4,8 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../src/edupulse/app.module.js';
 import { DatabaseConnector } from '../src/edupulse/database/database-connector.js';
+import { connectEventConsumers, EDUPULSE_CONSUMER_GROUP } from '../src/edupulse/event-consumers.js';
+import { PULSE_STATS_CONSUMER } from '../src/edupulse/pulses/pulse-stats.consumer.js';
 import { eventually } from './support/eventually.js';
 import { TestStream, type StoredMessage } from './support/jetstream.js';
 import { sampleValue } from './support/prometheus-text.js';
@@ -27,12 +29,17 @@ describe('the EduPulse example service', () => {
             NATS_SERVERS: TEST_NATS_URL,
             OUTBOX_STREAM: stream.stream,
             OUTBOX_SUBJECT_PREFIX: stream.subjectPrefix,
+            // A copy re-published a second later is stored again, as one after the default
+            // two minutes would be.
+            OUTBOX_STREAM_DUPLICATE_WINDOW_MS: '1000',
           },
         ),
       ],
     }).compile();
     app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
+    connectEventConsumers(app);
     await app.init();
+    await app.startAllMicroservices();
     await eventually(() => app.get(DatabaseConnector).connected, { what: 'migrations to run' });
   });
 
@@ -150,5 +157,48 @@ describe('the EduPulse example service', () => {
     );
     expect(sampleValue(published, 'outbox_backlog_up')).toBe(1);
     expect(sampleValue(published, 'outbox_publish_lag_seconds_count')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('counts each submission once from its own submission.received events, and a copy stored again is acknowledged, not counted', async () => {
+    const pulse = await request(server()).post('/pulses').send({ title: 'Tides', authorId: 't' });
+    const pulseId = (pulse.body as { id: string }).id;
+    const view = await request(server()).get(`/pulses/${pulseId}`).expect(200);
+    expect(view.body).toMatchObject({ id: pulseId, title: 'Tides', submissionCount: 0 });
+
+    const submissionIds: string[] = [];
+    for (const studentId of ['s-1', 's-2']) {
+      const res = await request(server())
+        .post(`/pulses/${pulseId}/submissions`)
+        .send({ studentId })
+        .expect(201);
+      submissionIds.push((res.body as { id: string }).id);
+    }
+    const count = async () =>
+      ((await request(server()).get(`/pulses/${pulseId}`)).body as { submissionCount: number })
+        .submissionCount;
+    await eventually(async () => (await count()) === 2, { what: 'the count to reach 2' });
+
+    // The relay's copy of the first submission's event, stored again under a new sequence
+    // once the duplicate window has passed (what a relay crash after the PubAck produces).
+    const stored = await messageFor(submissionIds[0]);
+    const copy = await eventually(
+      async () => {
+        const ack = await stream.republish(stored);
+        return ack.duplicate ? undefined : ack;
+      },
+      { what: 'the copy to be stored again' },
+    );
+    const consumer = `${EDUPULSE_CONSUMER_GROUP}_submission_received`;
+    await eventually(async () => (await stream.ackFloor(consumer)) >= copy.seq, {
+      what: 'the copy to be delivered and acknowledged',
+    });
+    expect(await count()).toBe(2);
+    const inbox = await admin.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM "${schema}".event_inbox WHERE consumer = $1 AND event_id = $2`,
+      [PULSE_STATS_CONSUMER, stored.body.event_id],
+    );
+    expect(inbox[0].n).toBe(1);
+
+    await request(server()).get('/pulses/00000000-0000-4000-8000-000000000000').expect(404);
   });
 });

@@ -2,12 +2,13 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { MIGRATIONS } from '../../migrations/index.js';
-import { OutboxModule } from '../outbox/index.js';
+import { OutboxInboxModule, OutboxModule } from '../outbox/index.js';
 import type { AppConfig } from './app.config.js';
 import { DatabaseConnector } from './database/database-connector.js';
 import { HealthController } from './health/health.controller.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { LearningPulse } from './pulses/learning-pulse.entity.js';
+import { PulseStats } from './pulses/pulse-stats.entity.js';
 import { PulsesModule } from './pulses/pulses.module.js';
 import { Submission } from './pulses/submission.entity.js';
 
@@ -25,7 +26,7 @@ export class AppModule {
           type: 'postgres',
           url: config.databaseUrl,
           ...(config.databaseSchema && { schema: config.databaseSchema }),
-          entities: [LearningPulse, Submission],
+          entities: [LearningPulse, Submission, PulseStats],
           migrations: MIGRATIONS,
           // DatabaseConnector connects and migrates in the background, so the service starts
           // (and reports unready) while PostgreSQL is away instead of crash-looping.
@@ -37,6 +38,8 @@ export class AppModule {
           },
         }),
         OutboxModule.forRoot({ env, isGlobal: true }),
+        // The service consumes its own events idempotently (PulseStatsConsumer).
+        OutboxInboxModule.forRoot({ env, isGlobal: true }),
         PulsesModule,
         MetricsModule,
         TerminusModule.forRoot({ errorLogStyle: 'pretty' }),

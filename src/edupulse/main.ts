@@ -1,20 +1,27 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { resolveOutboxOptions } from '../outbox/index.js';
+import { resolveInboxOptions, resolveOutboxOptions } from '../outbox/index.js';
 import { loadAppConfig } from './app.config.js';
 import { AppModule } from './app.module.js';
+import { connectEventConsumers } from './event-consumers.js';
 
 async function bootstrap(): Promise<void> {
   const config = loadAppConfig();
   // Fail on a bad outbox variable before anything connects (Nest would find it too, later).
   resolveOutboxOptions();
+  resolveInboxOptions();
   // abortOnError: false lets a configuration error reach the catch below as itself.
   const app = await NestFactory.create(AppModule.forRoot(config), { abortOnError: false });
+  // The service consumes its own events too (PulseStatsConsumer): a hybrid application.
+  connectEventConsumers(app);
   // SIGTERM runs the shutdown hooks: the relay's batch in flight is marked before exit.
   app.enableShutdownHooks();
   await app.listen(config.port);
   new Logger('EduPulse').log(`Listening on port ${config.port}`);
+  // After listen: HTTP and its probes serve even while the broker is away (the consumer
+  // connects in the background).
+  await app.startAllMicroservices();
 }
 
 bootstrap().catch((error: unknown) => {

@@ -61,3 +61,23 @@ export { OutboxRelayHealthIndicator } from './health/relay.health.js';
 export { OutboxBrokerHealthIndicator } from './health/broker.health.js';
 export { OutboxDatabaseHealthIndicator } from './health/database.health.js';
 export * from './errors/index.js';
+export { OutboxInboxModule } from './inbox/outbox-inbox.module.js';
+export { INBOX_DATA_SOURCE, INBOX_OPTIONS, INBOX_RETENTION_JOB } from './inbox/inbox.constants.js';
+export type { InboxModuleOptions, ResolvedInboxOptions } from './inbox/inbox-options.interface.js';
+export { INBOX_SETTINGS, type InboxSetting } from './inbox/inbox-settings.js';
+export { resolveInboxOptions } from './inbox/resolve-inbox-options.js';
+export {
+  IdempotentConsumerService,
+  type ProcessOnceOptions,
+  type ProcessOnceResult,
+} from './inbox/idempotent-consumer.service.js';
+export { InboxRetentionScheduler } from './inbox/inbox-retention.scheduler.js';
+export { createInboxTableSql, dropInboxTableSql } from './inbox/inbox-table.sql.js';
+export { eventIdOf } from './inbox/event-id.js';
+export { ServerJetStream, type ServerJetStreamOptions } from './inbox/nats/server-jetstream.js';
+export { JetStreamContext } from './inbox/nats/jetstream.context.js';
+export {
+  AckingServerRMQ,
+  type AckingServerRmqOptions,
+} from './inbox/rabbitmq/acking-server-rmq.js';
+export { RmqEnvelopeDeserializer } from './inbox/rabbitmq/rmq-envelope.deserializer.js';

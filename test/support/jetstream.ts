@@ -1,5 +1,10 @@
-import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import {
+  jetstream,
+  jetstreamManager,
+  type JetStreamManager,
+  type PubAck,
+} from '@nats-io/jetstream';
+import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import { TEST_NATS_URL, uniqueName } from './test-env.js';
 
 export interface StoredMessage {
@@ -70,6 +75,20 @@ export class TestStream {
     }
     await iterator.close();
     return out;
+  }
+
+  /** Publishes a stored message again, with its headers (its Nats-Msg-Id too). */
+  async republish(message: StoredMessage): Promise<PubAck> {
+    const h = natsHeaders();
+    for (const [key, value] of Object.entries(message.headers)) h.set(key, value);
+    return jetstream(this.nc).publish(message.subject, JSON.stringify(message.body), {
+      headers: h,
+    });
+  }
+
+  /** The last stream sequence up to which `consumer` has every message acknowledged. */
+  async ackFloor(consumer: string): Promise<number> {
+    return (await this.jsm.consumers.info(this.stream, consumer)).ack_floor.stream_seq;
   }
 
   async destroy(): Promise<void> {

@@ -53,6 +53,17 @@ export class TestExchange {
     return queue;
   }
 
+  /** Deletes `queue` with the rest, for queues a consumer under test declared itself. */
+  track(queue: string): string {
+    this.queues.push(queue);
+    return queue;
+  }
+
+  /** Messages ready in `queue` (not counting those delivered and unacknowledged). */
+  async ready(queue: string): Promise<number> {
+    return (await this.channel.checkQueue(queue)).messageCount;
+  }
+
   /** Takes every message now in `queue`, acknowledging each. */
   async take(queue: string, max = Infinity): Promise<ReceivedMessage[]> {
     const out: ReceivedMessage[] = [];

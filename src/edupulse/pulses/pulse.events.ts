@@ -8,9 +8,15 @@ export const LearningPulseCreated = defineDomainEvent<{
   author_id: string;
 }>({ type: 'learning_pulse.created', version: '1.0', aggregateType: 'learning_pulse' });
 
-export const SubmissionReceived = defineDomainEvent<{
+export interface SubmissionReceivedPayload {
   submission_id: string;
   pulse_id: string;
   student_id: string;
   answer: string | null;
-}>({ type: 'submission.received', version: '1.0', aggregateType: 'submission' });
+}
+
+export const SubmissionReceived = defineDomainEvent<SubmissionReceivedPayload>({
+  type: 'submission.received',
+  version: '1.0',
+  aggregateType: 'submission',
+});

@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { CreatePulseBody, CreateSubmissionBody } from './pulse.schemas.js';
 import { PulsesService } from './pulses.service.js';
 import { ZodValidationPipe } from '../common/zod-validation.pipe.js';
@@ -11,6 +11,12 @@ export class PulsesController {
   @HttpCode(201)
   create(@Body(new ZodValidationPipe(CreatePulseBody)) body: CreatePulseBody) {
     return this.pulses.createPulse(body);
+  }
+
+  /** The pulse, with its submission count as its own events' consumer has counted it. */
+  @Get(':id')
+  get(@Param('id', new ParseUUIDPipe()) id: string) {
+    return this.pulses.getPulse(id);
   }
 
   @Post(':id/submissions')

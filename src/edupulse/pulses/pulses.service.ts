@@ -5,8 +5,18 @@ import type { DataSource } from 'typeorm';
 import { OutboxRepository } from '../../outbox/index.js';
 import { LearningPulse } from './learning-pulse.entity.js';
 import { LearningPulseCreated, SubmissionReceived } from './pulse.events.js';
+import { PulseStats } from './pulse-stats.entity.js';
 import type { CreatePulseBody, CreateSubmissionBody } from './pulse.schemas.js';
 import { Submission } from './submission.entity.js';
+
+export interface PulseView {
+  readonly id: string;
+  readonly title: string;
+  readonly summary: string | null;
+  readonly authorId: string;
+  readonly createdAt: Date;
+  readonly submissionCount: number;
+}
 
 /**
  * The pattern in two methods: the business row and its event are written by the same
@@ -69,6 +79,26 @@ export class PulsesService {
       );
       return { id: submission.id };
     });
+  }
+
+  /**
+   * The pulse and its submission count. The count is kept by `PulseStatsConsumer` from the
+   * `submission.received` events, so it trails the submissions by the relay's and the
+   * broker's delay (eventual consistency).
+   */
+  async getPulse(id: string): Promise<PulseView> {
+    this.assertConnected();
+    const pulse = await this.dataSource.manager.findOneBy(LearningPulse, { id });
+    if (!pulse) throw new NotFoundException(`Learning pulse ${id} not found`);
+    const stats = await this.dataSource.manager.findOneBy(PulseStats, { pulseId: id });
+    return {
+      id: pulse.id,
+      title: pulse.title,
+      summary: pulse.summary,
+      authorId: pulse.authorId,
+      createdAt: pulse.createdAt,
+      submissionCount: stats?.submissionCount ?? 0,
+    };
   }
 
   private assertConnected(): void {

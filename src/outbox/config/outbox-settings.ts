@@ -1,34 +1,16 @@
-import { validateCronExpression } from 'cron';
 import { z } from 'zod';
 import type { ResolvedOutboxOptions } from './outbox-options.interface.js';
-import { SQL_IDENTIFIER } from './sql-identifier.js';
+import type { Setting } from './setting.js';
+import { cron, duration, flag, identifier, integer } from './setting-schemas.js';
 
 /**
- * One configurable setting: its option name, its environment variable, the default, the rule
- * and the line `.env.example` shows. Every setting is declared here once, so the option, the
- * variable, the validation and the documentation cannot drift apart.
+ * One configurable setting of the outbox: its option name, its environment variable, the
+ * default, the rule and the line `.env.example` shows. Every setting is declared here once,
+ * so the option, the variable, the validation and the documentation cannot drift apart.
  */
-export interface OutboxSetting<
-  K extends keyof ResolvedOutboxOptions = keyof ResolvedOutboxOptions,
-> {
-  readonly option: K;
-  readonly env: string;
-  /** The value as it would be written in the environment; undefined = no default. */
-  readonly default: string | undefined;
-  readonly description: string;
-  readonly schema: z.ZodType<ResolvedOutboxOptions[K]>;
-}
+export type OutboxSetting<K extends keyof ResolvedOutboxOptions = keyof ResolvedOutboxOptions> =
+  Setting<ResolvedOutboxOptions, K>;
 
-const integer = (min: number, max: number) =>
-  z.coerce
-    .number({ error: 'must be a number' })
-    .int('must be a whole number')
-    .min(min, `must be at least ${min}`)
-    .max(max, `must be at most ${max}`);
-const flag = z.union([z.boolean(), z.stringbool()]);
-const identifier = z
-  .string()
-  .regex(SQL_IDENTIFIER, 'must be a lower-case SQL identifier (letters, digits, _; at most 63)');
 // A NATS subject token may not contain whitespace, '.', '*' or '>'.
 const subjectToken = '[A-Za-z0-9_-]+';
 const natsUrl = z
@@ -45,21 +27,6 @@ const uriReference = z
     /^(?:[A-Za-z0-9._~:/?#[\]@!$&'()*+,;=-]|%[0-9A-Fa-f]{2}){1,2048}$/,
     'must be a URI-reference, e.g. /edupulse or https://edupulse.example.com',
   );
-const cron = z.string().refine((v) => validateCronExpression(v).valid, 'is not a cron expression');
-const DURATION_UNITS_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-// "7d", "12h", "30m", "45s", "500ms", "0", or a number of milliseconds from code.
-const duration = z.union([
-  z.number().int().min(0),
-  z
-    .string()
-    .regex(/^(0|\d+(ms|s|m|h|d))$/, 'must be a duration like 7d, 12h, 30m, 45s or 0')
-    .transform((v) => {
-      const [, amount, unit] = /^(\d+)(ms|s|m|h|d)?$/.exec(v) ?? [];
-      return (
-        Number(amount) * (unit ? DURATION_UNITS_MS[unit as keyof typeof DURATION_UNITS_MS] : 1)
-      );
-    }),
-]);
 
 const setting = <K extends keyof ResolvedOutboxOptions>(s: OutboxSetting<K>) => s;
 

@@ -6,3 +6,5 @@ export * from './payload-too-large.error.js';
 export * from './outbox-transaction-required.error.js';
 export * from './outbox-table-missing.error.js';
 export * from './outbox-publish.error.js';
+export * from './inbox-table-missing.error.js';
+export * from './invalid-inbox-key.error.js';

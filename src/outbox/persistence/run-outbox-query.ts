@@ -4,16 +4,29 @@ import { OutboxTableMissingError } from '../errors/outbox-table-missing.error.js
 const UNDEFINED_TABLE = '42P01';
 
 /** Runs SQL on the outbox table; a missing table becomes `OutboxTableMissingError`. */
-export async function runOutboxQuery<T = unknown>(
+export function runOutboxQuery<T = unknown>(
   manager: EntityManager,
   table: string,
   sql: string,
   parameters?: unknown[],
 ): Promise<T> {
+  return runTableQuery<T>(manager, sql, parameters, () => new OutboxTableMissingError(table));
+}
+
+/**
+ * Runs SQL on one of this library's tables; PostgreSQL's "undefined table" becomes the error
+ * `missingTable` returns, which names the migration to run.
+ */
+export async function runTableQuery<T = unknown>(
+  manager: EntityManager,
+  sql: string,
+  parameters: unknown[] | undefined,
+  missingTable: () => Error,
+): Promise<T> {
   try {
     return await manager.query<T>(sql, parameters);
   } catch (error) {
-    if (sqlState(error) === UNDEFINED_TABLE) throw new OutboxTableMissingError(table);
+    if (sqlState(error) === UNDEFINED_TABLE) throw missingTable();
     throw error;
   }
 }

@@ -40,7 +40,7 @@ describe('NatsEnvelopeSerializer', () => {
     const body = new TextDecoder().decode(new NatsEnvelopeSerializer().serialize(withJson).data);
 
     expect(body.endsWith(`,"payload":${stored}}`)).toBe(true);
-    expect(JSON.parse(body)).toEqual({ ...envelope, payload: JSON.parse(stored) });
+    expect(JSON.parse(body)).toEqual({ ...envelope, payload: JSON.parse(stored) as unknown });
   });
 
   it('in CloudEvents binary mode writes ce-* headers, percent-encoded, and the payload as the body', () => {

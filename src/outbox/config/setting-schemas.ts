@@ -1,0 +1,38 @@
+import { validateCronExpression } from 'cron';
+import { z } from 'zod';
+import { SQL_IDENTIFIER } from './sql-identifier.js';
+
+/** The validation rules settings share, each with a message that says what is expected. */
+
+export const integer = (min: number, max: number) =>
+  z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`);
+
+export const flag = z.union([z.boolean(), z.stringbool()]);
+
+export const identifier = z
+  .string()
+  .regex(SQL_IDENTIFIER, 'must be a lower-case SQL identifier (letters, digits, _; at most 63)');
+
+export const cron = z
+  .string()
+  .refine((v) => validateCronExpression(v).valid, 'is not a cron expression');
+
+const DURATION_UNITS_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** "7d", "12h", "30m", "45s", "500ms", "0", or a number of milliseconds from code. */
+export const duration = z.union([
+  z.number().int().min(0),
+  z
+    .string()
+    .regex(/^(0|\d+(ms|s|m|h|d))$/, 'must be a duration like 7d, 12h, 30m, 45s or 0')
+    .transform((v) => {
+      const [, amount, unit] = /^(\d+)(ms|s|m|h|d)?$/.exec(v) ?? [];
+      return (
+        Number(amount) * (unit ? DURATION_UNITS_MS[unit as keyof typeof DURATION_UNITS_MS] : 1)
+      );
+    }),
+]);
