@@ -4,7 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { MIGRATIONS } from '../../migrations/index.js';
 import { OutboxInboxModule, OutboxModule } from '../outbox/index.js';
 import type { AppConfig } from './app.config.js';
-import { DatabaseConnector } from './database/database-connector.js';
+import { DatabaseModule } from './database/database.module.js';
 import { HealthController } from './health/health.controller.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { LearningPulse } from './pulses/learning-pulse.entity.js';
@@ -40,12 +40,12 @@ export class AppModule {
         OutboxModule.forRoot({ env, isGlobal: true }),
         // The service consumes its own events idempotently (PulseStatsConsumer).
         OutboxInboxModule.forRoot({ env, isGlobal: true }),
+        DatabaseModule,
         PulsesModule,
         MetricsModule,
         TerminusModule.forRoot({ errorLogStyle: 'pretty' }),
       ],
       controllers: [HealthController],
-      providers: [DatabaseConnector],
     };
   }
 }

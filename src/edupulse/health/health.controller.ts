@@ -1,11 +1,12 @@
 import { Controller, Get } from '@nestjs/common';
-import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
+import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import {
   OutboxBacklogHealthIndicator,
   OutboxBrokerHealthIndicator,
   OutboxDatabaseHealthIndicator,
   OutboxRelayHealthIndicator,
 } from '../../outbox/index.js';
+import { DatabaseConnector } from '../database/database-connector.js';
 
 /**
  * Probes for Kubernetes. Liveness asks only "is the relay loop stuck?", so an outage of NATS
@@ -20,6 +21,8 @@ export class HealthController {
     private readonly database: OutboxDatabaseHealthIndicator,
     private readonly broker: OutboxBrokerHealthIndicator,
     private readonly backlog: OutboxBacklogHealthIndicator,
+    private readonly connector: DatabaseConnector,
+    private readonly indicator: HealthIndicatorService,
   ) {}
 
   /** The process is up and serving HTTP. */
@@ -39,8 +42,15 @@ export class HealthController {
   ready() {
     return this.health.check([
       () => this.database.isHealthy(),
+      () => this.migrations(),
       () => this.broker.isHealthy(),
       () => this.backlog.isHealthy(),
     ]);
+  }
+
+  /** Ready only once the migrations ran: before that, a write would find no table. */
+  private migrations() {
+    const check = this.indicator.check('edupulse_migrations');
+    return this.connector.connected ? check.up() : check.down({ reason: 'not applied yet' });
   }
 }

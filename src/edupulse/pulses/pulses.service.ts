@@ -3,6 +3,7 @@ import { Injectable, NotFoundException, ServiceUnavailableException } from '@nes
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { OutboxRepository } from '../../outbox/index.js';
+import { DatabaseConnector } from '../database/database-connector.js';
 import { LearningPulse } from './learning-pulse.entity.js';
 import { LearningPulseCreated, SubmissionReceived } from './pulse.events.js';
 import { PulseStats } from './pulse-stats.entity.js';
@@ -27,6 +28,7 @@ export class PulsesService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly outbox: OutboxRepository,
+    private readonly database: DatabaseConnector,
   ) {}
 
   createPulse(body: CreatePulseBody): Promise<{ id: string }> {
@@ -102,8 +104,9 @@ export class PulsesService {
   }
 
   private assertConnected(): void {
-    if (!this.dataSource.isInitialized) {
-      throw new ServiceUnavailableException('The database is not connected yet');
+    // Connected is not enough: the tables exist only once the migrations have run.
+    if (!this.database.connected) {
+      throw new ServiceUnavailableException('The database is not connected and migrated yet');
     }
   }
 }
