@@ -1,5 +1,3 @@
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Test } from '@nestjs/testing';
 import { Registry } from 'prom-client';
 import { OutboxMetricsModule } from '../src/outbox/metrics/index.js';
@@ -12,26 +10,17 @@ import { TestOutboxTable } from './support/outbox-table.js';
 import { sampleSum, sampleValue } from './support/prometheus-text.js';
 import { TEST_RABBITMQ_URL, TestExchange } from './support/rabbitmq.js';
 import { startRelayApp, type RelayApp } from './support/relay-app.js';
-import { TEST_DATABASE_URL, TEST_NATS_URL } from './support/test-env.js';
+import { TEST_DATABASE_URL } from './support/test-env.js';
 
 describe('Prometheus metrics', () => {
   const stream = new TestStream();
   const tables: TestOutboxTable[] = [];
   const exchanges: TestExchange[] = [];
   const apps: RelayApp[] = [];
-  let nc: NatsConnection;
 
   beforeAll(async () => {
-    await stream.connect();
-    nc = await connect({ servers: TEST_NATS_URL });
     // Messages over 2,000 bytes are refused: a way to make a real poison event.
-    await (
-      await jetstreamManager(nc)
-    ).streams.add({
-      name: stream.stream,
-      subjects: [`${stream.subjectPrefix}.>`],
-      max_msg_size: 2_000,
-    });
+    await (await stream.connect()).create({ max_msg_size: 2_000 });
   });
 
   afterEach(async () => {
@@ -40,7 +29,6 @@ describe('Prometheus metrics', () => {
 
   afterAll(async () => {
     await stream.destroy();
-    await nc.close();
     await Promise.all(exchanges.map((e) => e.destroy()));
     await Promise.all(tables.map((t) => t.drop()));
   });

@@ -3,6 +3,7 @@ import {
   jetstreamManager,
   type JetStreamManager,
   type PubAck,
+  type StreamConfig,
 } from '@nats-io/jetstream';
 import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import { TEST_NATS_URL, uniqueName } from './test-env.js';
@@ -29,11 +30,13 @@ export class TestStream {
     return this;
   }
 
-  async create(): Promise<this> {
+  /** `config` adjusts the stream, e.g. `{ max_msg_size: 2_000 }` to make a real poison event. */
+  async create(config: Partial<StreamConfig> = {}): Promise<this> {
     await this.jsm.streams.add({
       name: this.stream,
       subjects: [`${this.subjectPrefix}.>`],
       duplicate_window: 120_000_000_000,
+      ...config,
     });
     return this;
   }
