@@ -37,6 +37,12 @@ export interface OutboxModuleOptions {
    */
   relayWakeup?: 'notify' | 'off';
   /**
+   * Batches in flight at once in this process: one batch's claim and mark overlap another's
+   * publishing. Env `OUTBOX_RELAY_CONCURRENCY`.
+   * @default 2
+   */
+  relayConcurrency?: number;
+  /**
    * Rows claimed per batch. Env `OUTBOX_BATCH_SIZE`.
    * @default 500
    */
@@ -214,6 +220,7 @@ export interface ResolvedOutboxOptions {
   readonly relayCron: string;
   readonly relayEnabled: boolean;
   readonly relayWakeup: 'notify' | 'off';
+  readonly relayConcurrency: number;
   readonly batchSize: number;
   readonly maxInFlight: number;
   readonly publishTimeoutMs: number;

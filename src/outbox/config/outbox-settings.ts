@@ -68,6 +68,13 @@ export const OUTBOX_SETTINGS = [
     schema: z.enum(['notify', 'off'], { error: 'must be notify or off' }),
   }),
   setting({
+    option: 'relayConcurrency',
+    env: 'OUTBOX_RELAY_CONCURRENCY',
+    default: '2',
+    description: 'Batches in flight at once per relay: claims and marks overlap publishing (1-8)',
+    schema: integer(1, 8),
+  }),
+  setting({
     option: 'batchSize',
     env: 'OUTBOX_BATCH_SIZE',
     default: '500',

@@ -135,26 +135,16 @@ export class OutboxRelayService {
       this.wakeup.ensureListening(this.wake);
       for (;;) {
         this.wokenDuringDrain = false;
-        const batch = await this.relayBatch();
-        if (batch.outage) {
-          lastError = this.pauseForOutage(batch);
+        const round = await this.drainRound();
+        if (round.outage) {
+          lastError = this.pauseForOutage(round.outage);
           break;
         }
         this.outageStreak = 0;
         this.status = { ...this.status, pausedUntil: null };
-        if (batch.eventFailures.length > 0) {
-          // One line per batch, never per event.
-          lastError = `${batch.eventFailures.length} of ${batch.locked} events failed and will be retried or given up; first: ${batch.eventFailures[0].error.message}`;
-          this.logger.warn(lastError);
-        }
-        if (batch.locked > 0 && this.idleAdvertised) {
-          // Busy: writers may stop notifying, which would make their commits queue.
-          await this.wakeup.advertiseIdle(false);
-          this.idleAdvertised = false;
-        }
-        const full = batch.locked === this.options.batchSize && batch.published > 0;
+        lastError = round.warning ?? lastError;
         if (this.stopping) break;
-        if (full || this.wokenDuringDrain) continue;
+        if (this.wokenDuringDrain) continue;
         if (this.wakeup.listening && !this.idleAdvertised) {
           // Advertise first, then look once more: a writer that read the flag before it
           // changed sent no notification, and its event is found by this last claim.
@@ -175,6 +165,41 @@ export class OutboxRelayService {
         lastError,
       };
     }
+  }
+
+  /**
+   * Relays batches until none comes back full, with `relayConcurrency` batches in flight: one
+   * batch's claim and mark overlap another's publishing, so neither the database nor the
+   * broker waits for the other. The claims skip each other's locked rows, and the order check
+   * holds back an aggregate's later events while an earlier one is in the other batch.
+   */
+  private async drainRound(): Promise<{ outage?: BatchResult; warning?: string }> {
+    const round: { outage?: BatchResult; warning?: string } = {};
+    const worker = async () => {
+      while (!round.outage && !this.stopping) {
+        const batch = await this.relayBatch();
+        if (batch.outage) {
+          round.outage ??= batch;
+          return;
+        }
+        if (batch.eventFailures.length > 0) {
+          // One line per batch, never per event.
+          round.warning = `${batch.eventFailures.length} of ${batch.locked} events failed and will be retried or given up; first: ${batch.eventFailures[0].error.message}`;
+          this.logger.warn(round.warning);
+        }
+        if (batch.locked > 0 && this.idleAdvertised) {
+          // Busy: writers may stop notifying, which would make their commits queue.
+          this.idleAdvertised = false;
+          await this.wakeup.advertiseIdle(false);
+        }
+        if (batch.locked < this.options.batchSize || batch.published === 0) return;
+      }
+    };
+    const workers = Array.from({ length: this.options.relayConcurrency }, worker);
+    // Every worker finishes its batch before an error surfaces: none is left running.
+    const failed = (await Promise.allSettled(workers)).find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    return round;
   }
 
   private pauseForOutage(batch: BatchResult): string {

@@ -79,13 +79,15 @@ export class OutboxPublisher {
   private async publish(event: ClaimedEvent): Promise<PublishOutcome> {
     const pattern = this.transport.patternFor(event.message.envelope.event_type);
     try {
-      const result: unknown = await lastValueFrom(
-        this.transport.client
-          .emit(pattern, event.message)
-          // The transport has its own timeout; this one bounds a client that has none.
-          .pipe(timeout(this.options.publishTimeoutMs + 1_000)),
-        { defaultValue: undefined },
-      );
+      const result: unknown = this.transport.publish
+        ? await this.transport.publish(pattern, event.message)
+        : await lastValueFrom(
+            this.transport.client
+              .emit(pattern, event.message)
+              // The transport has its own timeout; this one bounds a client that has none.
+              .pipe(timeout(this.options.publishTimeoutMs + 1_000)),
+            { defaultValue: undefined },
+          );
       const { duplicate } = this.transport.acknowledgement(result);
       return { id: event.id, status: 'acknowledged', duplicate };
     } catch (cause) {

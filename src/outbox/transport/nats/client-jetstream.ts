@@ -22,6 +22,15 @@ export class ClientJetStream extends ClientNats {
     super(options);
   }
 
+  /**
+   * `emit()` as a promise: the same connection, dispatch hook, serializer and PubAck, without
+   * the Observables Nest builds around each event.
+   */
+  async publishEvent(pattern: string, data: unknown): Promise<PubAck> {
+    await this.connect();
+    return this.dispatchEvent(this.createPacket(pattern, data));
+  }
+
   protected override async dispatchEvent(packet: ReadPacket): Promise<PubAck> {
     const subject = this.normalizePattern(packet.pattern as string);
     const { data, headers } = (await this.serializer.serialize(packet)) as {

@@ -14,6 +14,7 @@ import {
 } from '@nats-io/transport-node';
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { ResolvedOutboxOptions } from '../../config/outbox-options.interface.js';
+import type { OutboxMessage } from '../outbox-message.js';
 import type { OutboxTransport } from '../outbox-transport.js';
 import { ClientJetStream } from './client-jetstream.js';
 import { NatsEnvelopeSerializer } from './nats-envelope.serializer.js';
@@ -49,6 +50,10 @@ export class NatsJetStreamTransport implements OutboxTransport, OnApplicationShu
       publishTimeout: options.publishTimeoutMs,
     });
     this.client.status.subscribe((status) => (this.connectionStatus = status));
+  }
+
+  publish(pattern: string, message: OutboxMessage): Promise<PubAck> {
+    return this.client.publishEvent(pattern, message);
   }
 
   patternFor(eventType: string): string {
