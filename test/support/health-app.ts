@@ -3,6 +3,9 @@ import { Test } from '@nestjs/testing';
 import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import request from 'supertest';
+import { eventually } from './eventually.js';
+import { DatabaseConnector } from '../../src/edupulse/database/database-connector.js';
+import { DatabaseModule } from '../../src/edupulse/database/database.module.js';
 import { HealthController } from '../../src/edupulse/health/health.controller.js';
 import {
   OutboxModule,
@@ -31,11 +34,14 @@ export async function startHealthApp(options: OutboxModuleOptions): Promise<Heal
       TypeOrmModule.forRoot({ type: 'postgres', url: TEST_DATABASE_URL, retryAttempts: 0 }),
       OutboxModule.forRoot({ env: {}, natsServers: [TEST_NATS_URL], ...options, isGlobal: true }),
       TerminusModule.forRoot({ logger: false }),
+      // The controller's readiness also asks whether the (here: no) migrations have run.
+      DatabaseModule,
     ],
     controllers: [HealthController],
   }).compile();
   const app = moduleRef.createNestApplication({ logger: false });
   await app.init();
+  await eventually(() => app.get(DatabaseConnector).connected, { what: 'the DatabaseConnector' });
   const server = app.getHttpServer() as Parameters<typeof request>[0];
   return {
     app,
