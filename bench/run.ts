@@ -6,6 +6,8 @@ import { Client } from 'pg';
 import { envNumber, machine, type ScenarioReport, type TargetCheck } from './bench-support.js';
 import { benchDrain, reportDrain } from './drain.bench.js';
 import { benchHealthProbe, reportHealth } from './health-probe.bench.js';
+import { benchLatency, reportLatency } from './latency.bench.js';
+import { wakeupModes } from './outbox-fixture.js';
 
 interface Settings {
   readonly databaseUrl: string;
@@ -28,6 +30,17 @@ const SCENARIOS: Readonly<Record<string, Scenario>> = {
   health: {
     run: (s) => benchHealthProbe(s.databaseUrl, envNumber('BENCH_HEALTH_ROWS', 1_000_000)),
     report: reportHealth,
+  },
+  latency: {
+    run: (s) =>
+      benchLatency(s.databaseUrl, s.natsUrl, {
+        rates: (process.env.BENCH_LATENCY_RATES ?? '100,1000').split(',').map(Number),
+        modes: wakeupModes(),
+        seconds: envNumber('BENCH_LATENCY_SECONDS', 15),
+        warmupSeconds: envNumber('BENCH_LATENCY_WARMUP_SECONDS', 2),
+        runs: s.runs,
+      }),
+    report: reportLatency,
   },
 };
 
