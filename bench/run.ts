@@ -8,6 +8,7 @@ import { benchDrain, reportDrain } from './drain.bench.js';
 import { benchHealthProbe, reportHealth } from './health-probe.bench.js';
 import { benchLatency, reportLatency } from './latency.bench.js';
 import { wakeupModes } from './outbox-fixture.js';
+import { benchWritePath, reportWritePath } from './write-path.bench.js';
 
 interface Settings {
   readonly databaseUrl: string;
@@ -41,6 +42,16 @@ const SCENARIOS: Readonly<Record<string, Scenario>> = {
         runs: s.runs,
       }),
     report: reportLatency,
+  },
+  write: {
+    run: (s) =>
+      benchWritePath(s.databaseUrl, s.natsUrl, {
+        writers: envNumber('BENCH_WRITERS', 8),
+        seconds: envNumber('BENCH_WRITE_SECONDS', 10),
+        modes: wakeupModes(),
+        runs: s.runs,
+      }),
+    report: reportWritePath,
   },
 };
 
