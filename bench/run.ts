@@ -7,6 +7,7 @@ import { envNumber, machine, type ScenarioReport, type TargetCheck } from './ben
 import { benchDrain, reportDrain } from './drain.bench.js';
 import { benchHealthProbe, reportHealth } from './health-probe.bench.js';
 import { benchLatency, reportLatency } from './latency.bench.js';
+import { benchMemory, reportMemory } from './memory.bench.js';
 import { wakeupModes } from './outbox-fixture.js';
 import { benchWritePath, reportWritePath } from './write-path.bench.js';
 
@@ -52,6 +53,10 @@ const SCENARIOS: Readonly<Record<string, Scenario>> = {
         runs: s.runs,
       }),
     report: reportWritePath,
+  },
+  memory: {
+    run: (s) => benchMemory(s.databaseUrl, s.natsUrl, envNumber('BENCH_MEMORY_EVENTS', 1_000_000)),
+    report: reportMemory,
   },
 };
 

@@ -1,0 +1,157 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { DataSource } from 'typeorm';
+import { checkTarget, formatNumber, sleep, type ScenarioReport } from './bench-support.js';
+import { BenchOutbox, PAYLOAD_BYTES } from './outbox-fixture.js';
+import { spawnRelay } from './relay-harness.js';
+import type { RelaySample } from './relay-worker.js';
+
+/** Issue #6: the relay stays under 200 MB and flat while draining 1,000,000 events. */
+const TARGET_PEAK_MB = 200;
+/** "Flat": RSS grows by at most this much over the second half of the drain (trend line). */
+const FLAT_TOLERANCE_MB = 10;
+const SAMPLE_EVERY_MS = 250;
+/** A drain that publishes nothing for this long has failed; it is not waited for. */
+const STALL_MS = 60_000;
+
+export interface MemoryResult {
+  readonly scenario: 'memory';
+  readonly events: number;
+  readonly payloadBytes: number;
+  readonly sampleEveryMs: number;
+  readonly drainSeconds: number;
+  readonly eventsPerSecond: number;
+  readonly rssMB: { readonly start: number; readonly peak: number; readonly end: number };
+  readonly heapUsedPeakMB: number;
+  /** Max − min of RSS once 10 % of the events were published. */
+  readonly spreadAfterWarmupMB: number;
+  /** RSS growth over the second half of the drain, from its least-squares trend line. */
+  readonly secondHalfGrowthMB: number;
+  readonly allPublished: boolean;
+  /** One sample a second: seconds since the relay was ready, RSS MB, events published. */
+  readonly samples: [number, number, number][];
+}
+
+/**
+ * The relay's resident memory while it drains `events` pending ~1 KB events: one relay with
+ * the default settings in a process of its own (so the RSS is the relay's alone), reporting
+ * `process.memoryUsage()` every 250 ms. The rows are seeded with one INSERT … SELECT, not
+ * through the application. With 1,000,000 events: ~30 s of seeding and about 4 minutes of
+ * draining on this 2-core machine.
+ */
+export async function benchMemory(
+  databaseUrl: string,
+  natsUrl: string,
+  events: number,
+): Promise<MemoryResult> {
+  const admin = await new DataSource({ type: 'postgres', url: databaseUrl }).initialize();
+  const nc = await connect({ servers: natsUrl });
+  const fixture = new BenchOutbox(admin, await jetstreamManager(nc), 'bench_memory');
+  try {
+    await fixture.createSeeded(events);
+    const relay = await spawnRelay(databaseUrl, fixture.relayOptions(natsUrl), SAMPLE_EVERY_MS);
+    try {
+      await drained(relay.samples, events);
+    } finally {
+      await relay.stop();
+    }
+    return summarize(relay.samples, events, (await fixture.pending()) === 0);
+  } finally {
+    await fixture.drop();
+    await nc.close();
+    await admin.destroy();
+  }
+}
+
+async function drained(samples: readonly RelaySample[], events: number): Promise<void> {
+  let progress = { published: -1, atMs: performance.now() };
+  for (;;) {
+    const published = samples.at(-1)?.published ?? 0;
+    if (published >= events) return;
+    if (published > progress.published) progress = { published, atMs: performance.now() };
+    if (performance.now() - progress.atMs > STALL_MS) {
+      throw new Error(`memory: the relay stalled at ${published} of ${events} events`);
+    }
+    await sleep(1_000);
+  }
+}
+
+/** Megabytes (10^6 bytes), as the target is stated. */
+const MB = (bytes: number) => Math.round(bytes / 1e5) / 10;
+
+function summarize(samples: RelaySample[], events: number, allPublished: boolean): MemoryResult {
+  const done = samples.findIndex((s) => s.published >= events);
+  const draining = samples.slice(0, done + 1);
+  const seconds = draining.at(-1)!.atMs / 1000;
+  const rss = draining.map((s) => MB(s.rssBytes));
+  const afterWarmup = draining.filter((s) => s.published >= events / 10).map((s) => s.rssBytes);
+  const secondHalf = draining.filter((s) => s.published >= events / 2);
+  const halfSeconds = (secondHalf.at(-1)!.atMs - secondHalf[0].atMs) / 1000;
+  const perSecond = slope(secondHalf.map((s) => [s.atMs / 1000, MB(s.rssBytes)]));
+  return {
+    scenario: 'memory',
+    events,
+    payloadBytes: PAYLOAD_BYTES,
+    sampleEveryMs: SAMPLE_EVERY_MS,
+    drainSeconds: Math.round(seconds),
+    eventsPerSecond: Math.round(events / seconds),
+    rssMB: { start: rss[0], peak: Math.max(...rss), end: rss.at(-1)! },
+    heapUsedPeakMB: MB(Math.max(...draining.map((s) => s.heapUsedBytes))),
+    spreadAfterWarmupMB: MB(Math.max(...afterWarmup) - Math.min(...afterWarmup)),
+    secondHalfGrowthMB: Math.round(perSecond * halfSeconds * 10) / 10,
+    allPublished,
+    samples: draining
+      .filter((_, i) => i % Math.round(1_000 / SAMPLE_EVERY_MS) === 0)
+      .map((s) => [Math.round(s.atMs / 100) / 10, MB(s.rssBytes), s.published]),
+  };
+}
+
+/** Least-squares slope of y over x. */
+function slope(points: readonly [number, number][]): number {
+  const n = points.length;
+  const mx = points.reduce((a, [x]) => a + x, 0) / n;
+  const my = points.reduce((a, [, y]) => a + y, 0) / n;
+  const sxy = points.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0);
+  const sxx = points.reduce((a, [x]) => a + (x - mx) ** 2, 0);
+  return sxx === 0 ? 0 : sxy / sxx;
+}
+
+export function reportMemory(memory: MemoryResult): ScenarioReport {
+  const scenario = `memory, 1 relay draining ${formatNumber(memory.events)} events`;
+  return {
+    tables: {
+      [scenario]: {
+        'relay RSS, MB': {
+          start: memory.rssMB.start,
+          peak: memory.rssMB.peak,
+          end: memory.rssMB.end,
+          'spread after 10 %': memory.spreadAfterWarmupMB,
+          'growth, 2nd half': memory.secondHalfGrowthMB,
+          'heap peak': memory.heapUsedPeakMB,
+        },
+      },
+    },
+    lines: [
+      `memory: drained in ${memory.drainSeconds} s (${formatNumber(memory.eventsPerSecond)} events/s); ` +
+        `all published: ${memory.allPublished}`,
+    ],
+    targets: [
+      checkTarget({
+        scenario,
+        target: `peak RSS < ${TARGET_PEAK_MB} MB`,
+        value: memory.rssMB.peak,
+        unit: ' MB',
+        limit: TARGET_PEAK_MB,
+        atMost: true,
+      }),
+      checkTarget({
+        scenario,
+        target: `flat: RSS trend over the second half ≤ +${FLAT_TOLERANCE_MB} MB`,
+        value: Math.max(0, memory.secondHalfGrowthMB),
+        unit: ' MB',
+        limit: FLAT_TOLERANCE_MB,
+        atMost: true,
+      }),
+    ],
+  };
+}
