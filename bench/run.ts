@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { Client } from 'pg';
 import { envNumber, machine, type ScenarioReport, type TargetCheck } from './bench-support.js';
+import { chartSvg } from './chart.js';
 import { benchDrain, reportDrain } from './drain.bench.js';
 import { benchHealthProbe, reportHealth } from './health-probe.bench.js';
 import { benchLatency, reportLatency } from './latency.bench.js';
@@ -62,8 +63,8 @@ const SCENARIOS: Readonly<Record<string, Scenario>> = {
 
 /**
  * `npm run bench`: runs every scenario against the machine's services, prints one table per
- * scenario and a summary of the targets, and writes bench/results/latest.json (and a
- * timestamped copy). Each scenario carries its own baseline measured in the same run,
+ * scenario and a summary of the targets, and writes bench/results/latest.json and latest.svg
+ * (and timestamped copies). Each scenario carries its own baseline measured in the same run,
  * because these machines are shared and noisy. A scenario that fails is reported and the
  * others still run; every scenario removes its tables, streams and processes in `finally`.
  */
@@ -132,15 +133,17 @@ async function serviceVersions(settings: Settings): Promise<Record<string, strin
   }
 }
 
-function write(startedAt: Date, results: object): void {
+function write(startedAt: Date, results: Parameters<typeof chartSvg>[0]): void {
   const dir = join(__dirname, '..', '..', 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
   const json = JSON.stringify(results, null, 2) + '\n';
+  const svg = chartSvg(results);
   for (const name of ['latest', stamp]) {
     writeFileSync(join(dir, `${name}.json`), json);
+    writeFileSync(join(dir, `${name}.svg`), svg);
   }
-  console.log('results written to bench/results/latest.json');
+  console.log('results written to bench/results/latest.json and latest.svg');
 }
 
 main().catch((error: unknown) => {
