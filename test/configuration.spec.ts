@@ -70,6 +70,50 @@ describe('configuration', () => {
     );
   });
 
+  it('publishes the plain envelope unless a CloudEvents format is chosen', () => {
+    expect(resolveOutboxOptions({ env: {} })).toMatchObject({
+      messageFormat: 'envelope',
+      cloudEventsSource: undefined,
+    });
+    const env = {
+      OUTBOX_MESSAGE_FORMAT: 'cloudevents-structured',
+      OUTBOX_CLOUDEVENTS_SOURCE: 'https://edupulse.example.com/api',
+    };
+    expect(resolveOutboxOptions({ env })).toMatchObject({
+      messageFormat: 'cloudevents-structured',
+      cloudEventsSource: 'https://edupulse.example.com/api',
+    });
+  });
+
+  it('requires OUTBOX_CLOUDEVENTS_SOURCE with a CloudEvents format, and a valid one', () => {
+    const missing = () => resolveOutboxOptions({ env: {}, messageFormat: 'cloudevents-binary' });
+    expect(missing).toThrow(OutboxConfigError);
+    expect(missing).toThrow(
+      /OUTBOX_CLOUDEVENTS_SOURCE: is required with message format cloudevents-binary/,
+    );
+    // A bad source is reported once, as bad, not also as missing.
+    let error: unknown;
+    try {
+      resolveOutboxOptions({
+        env: {
+          OUTBOX_MESSAGE_FORMAT: 'cloudevents-binary',
+          OUTBOX_CLOUDEVENTS_SOURCE: 'my service',
+        },
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect((error as OutboxConfigError).issues).toEqual([
+      {
+        source: 'OUTBOX_CLOUDEVENTS_SOURCE',
+        reason: expect.stringMatching(/must be a URI-reference.*\(got "my service"\)/),
+      },
+    ]);
+    expect(() => resolveOutboxOptions({ env: { OUTBOX_MESSAGE_FORMAT: 'cloudevents' } })).toThrow(
+      /OUTBOX_MESSAGE_FORMAT: must be envelope, cloudevents-binary or cloudevents-structured/,
+    );
+  });
+
   it('lists every setting in .env.example with its default', () => {
     const example = readFileSync(join(root, '.env.example'), 'utf8');
     for (const setting of OUTBOX_SETTINGS) {

@@ -42,6 +42,11 @@ export { OutboxRelayService } from './relay/outbox-relay.service.js';
 export type { OutboxRelayStatus } from './relay/outbox-relay-status.js';
 export { OUTBOX_TRANSPORT, type OutboxTransport } from './transport/outbox-transport.js';
 export type { OutboxMessage } from './transport/outbox-message.js';
+export type {
+  CloudEvent,
+  MessageFormatOptions,
+  OutboxMessageFormat,
+} from './transport/cloud-event.js';
 export { ClientJetStream, type ClientJetStreamOptions } from './transport/nats/client-jetstream.js';
 export { NatsEnvelopeSerializer } from './transport/nats/nats-envelope.serializer.js';
 export { RmqEnvelopeSerializer } from './transport/rabbitmq/rmq-envelope.serializer.js';

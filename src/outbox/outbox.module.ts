@@ -26,6 +26,7 @@ import { OutboxRepository } from './persistence/outbox.repository.js';
 import { OutboxRetentionScheduler } from './retention/outbox-retention.scheduler.js';
 import { OutboxRelayScheduler } from './relay/outbox-relay.scheduler.js';
 import { OutboxRelayService } from './relay/outbox-relay.service.js';
+import { OutboxWakeupService } from './relay/outbox-wakeup.service.js';
 import { NatsJetStreamTransport } from './transport/nats/nats-jetstream.transport.js';
 import { RabbitMqTransport } from './transport/rabbitmq/rabbitmq.transport.js';
 import { OutboxPublisher } from './transport/outbox-publisher.js';
@@ -76,6 +77,7 @@ import { OUTBOX_TRANSPORT, type OutboxTransport } from './transport/outbox-trans
     OutboxRetentionScheduler,
     OutboxPublisher,
     OutboxRelayService,
+    OutboxWakeupService,
     OutboxRelayScheduler,
     // Terminus' own helper, provided here so the indicators work without TerminusModule.
     HealthIndicatorService,

@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import type { OutboxMessageFormat } from '../transport/cloud-event.js';
 
 /**
  * Options of `OutboxModule.forRoot()`. Every field is optional: a field left out is read from
@@ -27,6 +28,14 @@ export interface OutboxModuleOptions {
    * @default true
    */
   relayEnabled?: boolean;
+  /**
+   * How the relay learns of new events between ticks. `notify`: a writer whose insert finds
+   * the relay idle sends a PostgreSQL notification, so the relay starts within milliseconds of
+   * the commit; writers pay nothing while the relay is busy. `off`: the cron tick only.
+   * Env `OUTBOX_RELAY_WAKEUP`.
+   * @default 'notify'
+   */
+  relayWakeup?: 'notify' | 'off';
   /**
    * Rows claimed per batch. Env `OUTBOX_BATCH_SIZE`.
    * @default 500
@@ -75,6 +84,20 @@ export interface OutboxModuleOptions {
    * @default 'edupulse.domain.events'
    */
   exchange?: string;
+  /**
+   * What travels: the plain JSON envelope, or a CloudEvents 1.0 event in binary content mode
+   * (attributes as `ce-*` headers on NATS, `cloudEvents_*` headers on RabbitMQ; the payload as
+   * the body) or structured content mode (the whole event as `application/cloudevents+json`).
+   * Env `OUTBOX_MESSAGE_FORMAT`.
+   * @default 'envelope'
+   */
+  messageFormat?: OutboxMessageFormat;
+  /**
+   * The CloudEvents `source`: a URI-reference naming this service, e.g. `/edupulse`. Required
+   * with a CloudEvents `messageFormat`. Env `OUTBOX_CLOUDEVENTS_SOURCE`.
+   * @default unset
+   */
+  cloudEventsSource?: string;
   /**
    * NATS servers. Env `NATS_SERVERS`, comma-separated.
    * @default ['nats://127.0.0.1:4222']
@@ -190,6 +213,7 @@ export interface ResolvedOutboxOptions {
   readonly schema: string | undefined;
   readonly relayCron: string;
   readonly relayEnabled: boolean;
+  readonly relayWakeup: 'notify' | 'off';
   readonly batchSize: number;
   readonly maxInFlight: number;
   readonly publishTimeoutMs: number;
@@ -199,6 +223,8 @@ export interface ResolvedOutboxOptions {
   readonly transport: 'nats' | 'rabbitmq';
   readonly rabbitmqUrl: string;
   readonly exchange: string;
+  readonly messageFormat: OutboxMessageFormat;
+  readonly cloudEventsSource: string | undefined;
   readonly natsServers: readonly string[];
   readonly subjectPrefix: string;
   readonly stream: string;

@@ -36,6 +36,15 @@ const natsUrl = z
   .trim()
   .regex(/^(nats|tls|ws|wss):\/\/[^\s/]+$/, 'must be a nats:// (or tls://, ws://, wss://) URL');
 
+// RFC 3986 characters only, percent-encodings well formed: "/edupulse", "urn:edupulse",
+// "https://edupulse.example.com/api".
+const uriReference = z
+  .string()
+  .trim()
+  .regex(
+    /^(?:[A-Za-z0-9._~:/?#[\]@!$&'()*+,;=-]|%[0-9A-Fa-f]{2}){1,2048}$/,
+    'must be a URI-reference, e.g. /edupulse or https://edupulse.example.com',
+  );
 const cron = z.string().refine((v) => validateCronExpression(v).valid, 'is not a cron expression');
 const DURATION_UNITS_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 // "7d", "12h", "30m", "45s", "500ms", "0", or a number of milliseconds from code.
@@ -82,6 +91,14 @@ export const OUTBOX_SETTINGS = [
     default: 'true',
     description: 'Run the relay in this process (false for writer-only replicas)',
     schema: flag,
+  }),
+  setting({
+    option: 'relayWakeup',
+    env: 'OUTBOX_RELAY_WAKEUP',
+    default: 'notify',
+    description:
+      'notify: writers wake an idle relay with LISTEN/NOTIFY (ms latency); off: cron tick only',
+    schema: z.enum(['notify', 'off'], { error: 'must be notify or off' }),
   }),
   setting({
     option: 'batchSize',
@@ -148,6 +165,23 @@ export const OUTBOX_SETTINGS = [
     default: 'edupulse.domain.events',
     description: 'RabbitMQ topic exchange; routing key = event type',
     schema: z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'must be letters, digits, ., _, : or -'),
+  }),
+  setting({
+    option: 'messageFormat',
+    env: 'OUTBOX_MESSAGE_FORMAT',
+    default: 'envelope',
+    description: 'What travels: envelope, cloudevents-binary or cloudevents-structured',
+    schema: z.enum(['envelope', 'cloudevents-binary', 'cloudevents-structured'], {
+      error: 'must be envelope, cloudevents-binary or cloudevents-structured',
+    }),
+  }),
+  setting({
+    option: 'cloudEventsSource',
+    env: 'OUTBOX_CLOUDEVENTS_SOURCE',
+    default: undefined,
+    description:
+      'CloudEvents source, a URI-reference naming this service; required with cloudevents-*',
+    schema: uriReference.optional(),
   }),
   setting({
     option: 'natsServers',

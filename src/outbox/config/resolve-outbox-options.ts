@@ -40,6 +40,21 @@ export function resolveOutboxOptions(options: OutboxModuleOptions = {}): Resolve
     }
   }
 
+  // A CloudEvent needs a source, and no default could name this service. (A source that was
+  // given but invalid is not in `resolved` and has its own issue already.)
+  const format = resolved.messageFormat;
+  if (
+    typeof format === 'string' &&
+    format !== 'envelope' &&
+    'cloudEventsSource' in resolved &&
+    resolved.cloudEventsSource === undefined
+  ) {
+    issues.push({
+      source: 'OUTBOX_CLOUDEVENTS_SOURCE',
+      reason: `is required with message format ${format}: a URI-reference naming this service, e.g. /edupulse (or set forRoot({ cloudEventsSource }))`,
+    });
+  }
+
   if (issues.length > 0) throw new OutboxConfigError(issues);
   return Object.freeze(resolved) as unknown as ResolvedOutboxOptions;
 }

@@ -7,7 +7,7 @@ import { OutboxError } from './outbox.error.js';
 export class OutboxTableMissingError extends OutboxError {
   constructor(readonly table: string) {
     super(
-      `Outbox table ${table} does not exist: run the CreateEventOutbox migration (npm run migration:run) or add CreateEventOutbox1732300000000 to your DataSource's migrations`,
+      `Outbox table ${table} (or its relay_idle sequence) does not exist: run the CreateEventOutbox migration (npm run migration:run) or add CreateEventOutbox1732300000000 to your DataSource's migrations`,
     );
   }
 }

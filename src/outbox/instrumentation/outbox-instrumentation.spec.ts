@@ -2,8 +2,12 @@ import { Logger } from '@nestjs/common';
 import { OutboxInstrumentation } from './outbox-instrumentation.js';
 
 describe('OutboxInstrumentation', () => {
-  beforeAll(() => Logger.overrideLogger(false));
-  afterAll(() => Logger.overrideLogger(['log', 'warn', 'error']));
+  beforeAll(() => {
+    Logger.overrideLogger(false);
+  });
+  afterAll(() => {
+    Logger.overrideLogger(['log', 'warn', 'error']);
+  });
 
   it('merges the instruments’ write headers, later instruments winning', () => {
     const instrumentation = new OutboxInstrumentation();
@@ -27,9 +31,9 @@ describe('OutboxInstrumentation', () => {
         },
       });
     }
-    const result = await instrumentation.aroundPublish([], async () => {
+    const result = await instrumentation.aroundPublish([], () => {
       trail.push('publish');
-      return 42;
+      return Promise.resolve(42);
     });
     expect(result).toBe(42);
     expect(trail).toEqual(['outer>', 'inner>', 'publish', '<inner', '<outer']);

@@ -48,9 +48,25 @@ export function createOutboxTableSql(table: string, schema?: string): string[] {
     // Retention purges the oldest published rows first, in bounded batches.
     `CREATE INDEX IF NOT EXISTS ${publishedIndex} ON ${name} (published_at)
       WHERE published_at IS NOT NULL`,
+    // The relay's "I am idle, wake me" flag (1 = idle). A sequence because setval() is seen
+    // by every session at once, outside any transaction, and reading it writes nothing.
+    // Owned by the table, so dropping the table drops it too.
+    `CREATE SEQUENCE IF NOT EXISTS ${relayIdleSequence(table, schema)}
+      MINVALUE 0 MAXVALUE 1 START 1 NO CYCLE OWNED BY ${name}.id`,
   ];
 }
 
+/** The sequence that tells writers whether a relay waits for a notification. */
+export function relayIdleSequence(table: string, schema?: string): string {
+  return qualifiedTableName(`${table.slice(0, 52)}_relay_idle`, schema);
+}
+
+/** The LISTEN/NOTIFY channel of this outbox table: a plain identifier, unique per table. */
+export function wakeupChannel(table: string, schema?: string): string {
+  return (schema ? `${schema}__${table}` : table).slice(0, 63);
+}
+
+/** Drops the table, and with it the sequence it owns. */
 export function dropOutboxTableSql(table: string, schema?: string): string {
   return `DROP TABLE IF EXISTS ${qualifiedTableName(table, schema)}`;
 }

@@ -14,6 +14,7 @@ import {
   type OutboxEntityManagerResolver,
 } from '../outbox.constants.js';
 import type { ClaimedEvent } from './claimed-event.js';
+import { relayIdleSequence, wakeupChannel } from './outbox-table.sql.js';
 import { runOutboxQuery } from './run-outbox-query.js';
 
 /** A publish that failed for this event, to be retried later or given up. */
@@ -70,6 +71,8 @@ interface ClaimedRow {
 @Injectable()
 export class OutboxRepository {
   private readonly table: string;
+  private readonly channel: string;
+  private readonly insertSql: string;
 
   constructor(
     @Inject(OUTBOX_OPTIONS) private readonly options: ResolvedOutboxOptions,
@@ -79,6 +82,24 @@ export class OutboxRepository {
     @Optional() private readonly instrumentation?: OutboxInstrumentation,
   ) {
     this.table = qualifiedTableName(options.table, options.schema);
+    this.channel = wakeupChannel(options.table, options.schema);
+    // unnest() keeps the statement and its parameter count the same for 1 or 10,000 events;
+    // ORDINALITY makes the ids follow the order the caller gave.
+    const insert = `INSERT INTO ${this.table}
+         (event_id, event_type, event_version, aggregate_type, aggregate_id, occurred_at, payload, headers)
+       SELECT e, t, v, at, ai, o, p, h
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
+                     $6::timestamptz[], $7::jsonb[], $8::jsonb[])
+              WITH ORDINALITY AS u(e, t, v, at, ai, o, p, h, n)
+        ORDER BY n`;
+    // A NOTIFY makes commits queue on one global lock, so only a writer that finds the relay
+    // idle sends one; while the relay drains, writers pay a sequence read and nothing else.
+    this.insertSql =
+      options.relayWakeup === 'notify'
+        ? `WITH inserted AS (${insert} RETURNING 1)
+           SELECT pg_notify($9, '') FROM ${relayIdleSequence(options.table, options.schema)}
+            WHERE last_value = 1 AND EXISTS (SELECT FROM inserted)`
+        : insert;
   }
 
   /**
@@ -124,19 +145,9 @@ export class OutboxRepository {
       const headers = checkedHeaders(event);
       columns.headers.push(JSON.stringify(stamped ? { ...stamped, ...headers } : headers));
     }
-    // unnest() keeps the statement and its parameter count the same for 1 or 10,000 events;
-    // ORDINALITY makes the ids follow the order the caller gave.
-    await this.run(
-      manager,
-      `INSERT INTO ${this.table}
-         (event_id, event_type, event_version, aggregate_type, aggregate_id, occurred_at, payload, headers)
-       SELECT e, t, v, at, ai, o, p, h
-         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
-                     $6::timestamptz[], $7::jsonb[], $8::jsonb[])
-              WITH ORDINALITY AS u(e, t, v, at, ai, o, p, h, n)
-        ORDER BY n`,
-      Object.values(columns),
-    );
+    const parameters: unknown[] = Object.values(columns);
+    if (this.options.relayWakeup === 'notify') parameters.push(this.channel);
+    await this.run(manager, this.insertSql, parameters);
     this.instrumentation?.eventsRecorded(list);
   }
 

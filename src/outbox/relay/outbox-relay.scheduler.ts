@@ -11,6 +11,7 @@ import { scheduleJob, unscheduleJob } from '../utils/scheduled-job.js';
 import type { ResolvedOutboxOptions } from '../config/outbox-options.interface.js';
 import { OUTBOX_OPTIONS, OUTBOX_RELAY_JOB } from '../outbox.constants.js';
 import { OutboxRelayService } from './outbox-relay.service.js';
+import { OutboxWakeupService } from './outbox-wakeup.service.js';
 
 /**
  * Registers the relay's tick with `SchedulerRegistry`. The job is added at bootstrap rather
@@ -27,12 +28,14 @@ export class OutboxRelayScheduler
     @Inject(OUTBOX_OPTIONS) private readonly options: ResolvedOutboxOptions,
     private readonly registry: SchedulerRegistry,
     private readonly relay: OutboxRelayService,
+    private readonly wakeup: OutboxWakeupService,
   ) {}
 
   onApplicationBootstrap(): void {
     if (!this.options.relayEnabled) return;
     scheduleJob(this.registry, OUTBOX_RELAY_JOB, this.options.relayCron, () => this.relay.drain());
-    this.logger.log(`Relay scheduled (${this.options.relayCron})`);
+    const wakeup = this.options.relayWakeup === 'notify' ? ', woken by LISTEN/NOTIFY' : '';
+    this.logger.log(`Relay scheduled (${this.options.relayCron}${wakeup})`);
     // Do not wait for the first tick: publish what is already pending right away.
     void this.relay.drain();
   }
@@ -47,5 +50,6 @@ export class OutboxRelayScheduler
     // Nest's scheduler stops jobs without waiting for them; the batch in flight is awaited
     // here so that it is marked before the connections close.
     await this.relay.stop();
+    await this.wakeup.stop();
   }
 }

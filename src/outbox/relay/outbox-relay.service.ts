@@ -9,6 +9,7 @@ import { OutboxRepository, type EventFailure } from '../persistence/outbox.repos
 import { OutboxPublisher, type PublishOutcome } from '../transport/outbox-publisher.js';
 import { OUTBOX_TRANSPORT, type OutboxTransport } from '../transport/outbox-transport.js';
 import type { OutboxRelayStatus } from './outbox-relay-status.js';
+import { OutboxWakeupService } from './outbox-wakeup.service.js';
 import { retryDelayMs } from './retry-backoff.js';
 
 const MAX_OUTAGE_PAUSE_MS = 30_000;
@@ -38,6 +39,9 @@ export class OutboxRelayService {
   private stopping = false;
   private outageStreak = 0;
   private pausedUntil = 0;
+  /** This relay last told writers it is idle (and so, to notify it). */
+  private idleAdvertised = false;
+  private readonly wake = () => void this.drain();
   private status: OutboxRelayStatus;
 
   constructor(
@@ -47,6 +51,7 @@ export class OutboxRelayService {
     private readonly repository: OutboxRepository,
     private readonly publisher: OutboxPublisher,
     private readonly instrumentation: OutboxInstrumentation,
+    private readonly wakeup: OutboxWakeupService,
   ) {
     this.status = {
       enabled: options.relayEnabled,
@@ -127,6 +132,7 @@ export class OutboxRelayService {
         return;
       }
       await this.transport.prepare();
+      this.wakeup.ensureListening(this.wake);
       for (;;) {
         this.wokenDuringDrain = false;
         const batch = await this.relayBatch();
@@ -141,8 +147,22 @@ export class OutboxRelayService {
           lastError = `${batch.eventFailures.length} of ${batch.locked} events failed and will be retried or given up; first: ${batch.eventFailures[0].error.message}`;
           this.logger.warn(lastError);
         }
+        if (batch.locked > 0 && this.idleAdvertised) {
+          // Busy: writers may stop notifying, which would make their commits queue.
+          await this.wakeup.advertiseIdle(false);
+          this.idleAdvertised = false;
+        }
         const full = batch.locked === this.options.batchSize && batch.published > 0;
-        if (this.stopping || (!full && !this.wokenDuringDrain)) break;
+        if (this.stopping) break;
+        if (full || this.wokenDuringDrain) continue;
+        if (this.wakeup.listening && !this.idleAdvertised) {
+          // Advertise first, then look once more: a writer that read the flag before it
+          // changed sent no notification, and its event is found by this last claim.
+          await this.wakeup.advertiseIdle(true);
+          this.idleAdvertised = true;
+          continue;
+        }
+        break;
       }
     } catch (error) {
       lastError = `Relay tick failed: ${errorMessage(error)}`;

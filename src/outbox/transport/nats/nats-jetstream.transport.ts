@@ -42,7 +42,7 @@ export class NatsJetStreamTransport implements OutboxTransport, OnApplicationShu
       name: 'nestjs-outbox-relay',
       // nats.js gives up after 10 attempts by default; a relay must outlive any outage.
       maxReconnectAttempts: -1,
-      serializer: new NatsEnvelopeSerializer(),
+      serializer: new NatsEnvelopeSerializer(options),
       publishTimeout: options.publishTimeoutMs,
     });
     this.client.status.subscribe((status) => (this.connectionStatus = status));

@@ -37,7 +37,7 @@ export class RabbitMqTransport implements OutboxTransport, OnApplicationShutdown
       wildcards: true,
       persistent: true,
       exchangeArguments: { 'alternate-exchange': this.unroutable },
-      serializer: new RmqEnvelopeSerializer(),
+      serializer: new RmqEnvelopeSerializer(options),
       socketOptions: {
         connectionOptions: { clientProperties: { connection_name: 'nestjs-outbox-relay' } },
       },
