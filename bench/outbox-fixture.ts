@@ -2,7 +2,6 @@ import type { JetStreamManager } from '@nats-io/jetstream';
 import type { DataSource } from 'typeorm';
 import {
   defineDomainEvent,
-  OUTBOX_SETTINGS,
   type CreateDomainEventOptions,
   type DomainEvent,
   type OutboxModuleOptions,
@@ -29,32 +28,16 @@ export function benchEvent(n: number, options?: CreateDomainEventOptions): Domai
 
 /**
  * How the relay learns of new events: `off` is the cron tick alone (the default
- * `OUTBOX_RELAY_CRON`, every second), `notify` the LISTEN/NOTIFY wake-up (`relayWakeup`).
+ * `OUTBOX_RELAY_CRON`, every second), `notify` the LISTEN/NOTIFY wake-up (the default).
  */
-export type WakeupMode = 'off' | 'notify';
+export type WakeupMode = NonNullable<OutboxModuleOptions['relayWakeup']>;
 
-/**
- * The modes to measure: `BENCH_WAKEUP` (comma-separated), or every mode this build of the
- * library has; `notify` exists once the `relayWakeup` setting does.
- */
+/** The modes to measure: `BENCH_WAKEUP` (comma-separated), by default both. */
 export function wakeupModes(): WakeupMode[] {
-  const known = OUTBOX_SETTINGS.some((s) => (s.option as string) === 'relayWakeup');
-  const available: WakeupMode[] = known ? ['off', 'notify'] : ['off'];
-  const asked = process.env.BENCH_WAKEUP?.split(',').filter(Boolean) ?? available;
-  const unknown = asked.filter((m) => !available.includes(m as WakeupMode));
-  if (unknown.length > 0) {
-    throw new Error(
-      `BENCH_WAKEUP: ${unknown.join(', ')} not available (have: ${available.join(', ')})`,
-    );
-  }
-  return asked as WakeupMode[];
-}
-
-/** The option selecting `mode`; the setting is absent before the wake-up exists. */
-export function wakeupOptions(mode: WakeupMode): OutboxModuleOptions {
-  const known = OUTBOX_SETTINGS.some((s) => (s.option as string) === 'relayWakeup');
-  const options: Record<string, unknown> = known ? { relayWakeup: mode } : {};
-  return options;
+  const modes = (process.env.BENCH_WAKEUP ?? 'off,notify').split(',').filter(Boolean);
+  const unknown = modes.filter((m) => m !== 'off' && m !== 'notify');
+  if (unknown.length > 0) throw new Error(`BENCH_WAKEUP: unknown mode ${unknown.join(', ')}`);
+  return modes as WakeupMode[];
 }
 
 /** A name no other run (or concurrent test suite) uses. */
