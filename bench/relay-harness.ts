@@ -32,9 +32,12 @@ export async function startRelay(
   return { app, relay: app.get(OutboxRelayService) };
 }
 
+/** A sample as the parent received it, stamped with the parent's `performance.now()`. */
+export type ReceivedSample = RelaySample & { readonly atMs: number };
+
 /** A relay in a child process (bench/relay-worker.ts), and what it reported. */
 export interface RelayProcess {
-  readonly samples: RelaySample[];
+  readonly samples: ReceivedSample[];
   /** Closes the relay's application (its batch in flight finishes) and waits for the exit. */
   readonly stop: () => Promise<void>;
 }
@@ -52,7 +55,7 @@ export function spawnRelay(
     env: { ...process.env, BENCH_RELAY: JSON.stringify(config) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const samples: RelaySample[] = [];
+  const samples: ReceivedSample[] = [];
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -64,7 +67,7 @@ export function spawnRelay(
   return new Promise((resolve, reject) => {
     child.on('message', (message: RelaySample | 'ready') => {
       if (message === 'ready') resolve({ samples, stop });
-      else samples.push(message);
+      else samples.push({ ...message, atMs: performance.now() });
     });
     child.once('exit', (code) => reject(new Error(`relay process exited early (${code})`)));
   });

@@ -12,7 +12,6 @@ export interface RelayWorkerConfig {
 
 /** One sample the worker sends to its parent over IPC. */
 export interface RelaySample {
-  readonly atMs: number;
   readonly rssBytes: number;
   readonly heapUsedBytes: number;
   readonly published: number;
@@ -28,11 +27,10 @@ async function main(): Promise<void> {
   const config = JSON.parse(process.env.BENCH_RELAY ?? '') as RelayWorkerConfig;
   const { app, relay } = await startRelay(config.databaseUrl, config.options);
   const send = (message: unknown) => process.send?.(message);
-  const t0 = performance.now();
   const sample = () => {
     const { rss, heapUsed } = process.memoryUsage();
     const published = relay.getStatus().publishedTotal;
-    send({ atMs: performance.now() - t0, rssBytes: rss, heapUsedBytes: heapUsed, published });
+    send({ rssBytes: rss, heapUsedBytes: heapUsed, published });
   };
   const timer = config.sampleEveryMs > 0 ? setInterval(sample, config.sampleEveryMs) : undefined;
   if (timer) sample();
