@@ -1,6 +1,6 @@
-import { formatNumber } from './bench-support.js';
+import { formatNumber, median } from './bench-support.js';
 import type { DrainResult } from './drain.bench.js';
-import { MODE_LABELS, type LatencyResult } from './latency.bench.js';
+import { MODE_LABELS, type LatencyResult, type LatencyRow } from './latency.bench.js';
 import type { MemoryResult } from './memory.bench.js';
 
 /** What `npm run bench` wrote into latest.json, as far as the chart reads it. */
@@ -87,9 +87,6 @@ function latencyPanel(latency: LatencyResult): string {
       const ty = y(row.targetP99Ms);
       const x1 = x0 + barWidth * PERCENTILES.length;
       parts.push(line(x0 - 6, ty, x1 + 6, ty, '#c0392b', '5 3', 2));
-      parts.push(
-        text(x1 + 8, ty + 4, `p99 target ${row.targetP99Ms}`, { size: 10, color: '#c0392b' }),
-      );
     }
     const cx = LEFT + g * groupWidth + groupWidth / 2;
     parts.push(
@@ -99,20 +96,26 @@ function latencyPanel(latency: LatencyResult): string {
       }),
     );
     parts.push(text(cx, bottom + 34, MODE_LABELS[row.mode], { anchor: 'middle' }));
-    if (row.missing > 0) {
-      parts.push(
-        text(cx, bottom + 50, `${row.missing} missing`, { anchor: 'middle', color: '#c0392b' }),
-      );
-    }
+    const notes = [
+      row.targetP99Ms === undefined ? '' : `p99 target ${row.targetP99Ms} ms`,
+      row.missing > 0 ? `${row.missing} missing` : '',
+      achieved(row) < 0.95 * row.ratePerSecond ? `achieved ${formatNumber(achieved(row))}/s` : '',
+    ].filter(Boolean);
+    parts.push(text(cx, bottom + 50, notes.join(', '), { anchor: 'middle', color: '#c0392b' }));
   });
   parts.push(line(LEFT, bottom, WIDTH - RIGHT, bottom, '#333'));
   PERCENTILES.forEach((p, i) => {
-    const lx = WIDTH - RIGHT - 190 + i * 62;
+    const lx = WIDTH - RIGHT - 290 + i * 62;
     parts.push(rect(lx, 8, 12, 12, p.color));
     parts.push(text(lx + 16, 18, p.label));
   });
+  const lx = WIDTH - RIGHT - 290 + PERCENTILES.length * 62;
+  parts.push(line(lx, 14, lx + 22, 14, '#c0392b', '5 3', 2));
+  parts.push(text(lx + 28, 18, 'p99 target'));
   return parts.join('\n');
 }
+
+const achieved = (row: LatencyRow) => median(row.runs.map((r) => r.achievedPerSecond));
 
 function drainPanel(drain: DrainResult, memory: MemoryResult | undefined): string {
   const bars: [string, number, string][] = [
