@@ -117,15 +117,37 @@ export interface TargetCheck {
   readonly scenario: string;
   readonly target: string;
   readonly measured: string;
-  /** `met` or `missed` with measured ÷ target, or why it was not measured. */
+  /** `met`, `MISSED`, or why it was not measured. */
   readonly verdict: string;
+  /** Measured ÷ target: how far inside or outside. */
+  readonly 'measured ÷ target': string;
 }
 
-/** What a scenario prints: its tables, a line or two, and its targets. */
+/** What a scenario prints: its tables, a line or two, its targets and its README rows. */
 export interface ScenarioReport {
   readonly tables: Readonly<Record<string, Record<string, Record<string, unknown>>>>;
   readonly lines: readonly string[];
   readonly targets: readonly TargetCheck[];
+  readonly readme: readonly ReadmeRow[];
+}
+
+/** A row of the README's table: scenario, median, min, max, target. */
+export type ReadmeRow = readonly [string, string, string, string, string];
+
+/** A README row; the target cell lists each check as "target: met/**missed** (value, ratio)". */
+export function readmeRow(
+  scenario: string,
+  median: string,
+  min = '',
+  max = '',
+  targets: readonly TargetCheck[] = [],
+): ReadmeRow {
+  const verdicts = targets.map((t) =>
+    t.verdict === 'met' || t.verdict === 'MISSED'
+      ? `${t.target}: ${t.verdict === 'met' ? 'met' : '**missed**'} (${t.measured}, ${t['measured ÷ target']})`
+      : `${t.target}: ${t.verdict}`,
+  );
+  return [scenario, median, min, max, verdicts.join('; ')];
 }
 
 /** Checks `value` against `limit`: at most (latency, memory) or at least (rates, ratios). */
@@ -140,17 +162,23 @@ export function checkTarget(check: {
   const { scenario, target, value, unit, limit, atMost } = check;
   const met = atMost ? value <= limit : value >= limit;
   const ratio = value / limit;
-  const shown = ratio >= 10 ? ratio.toFixed(0) : ratio.toFixed(2);
   return {
     scenario,
     target,
     measured: `${formatNumber(value)}${unit}`,
-    verdict: `${met ? 'met' : 'MISSED'} (${shown}× the target)`,
+    verdict: met ? 'met' : 'MISSED',
+    'measured ÷ target': `${ratio >= 10 ? ratio.toFixed(0) : ratio.toFixed(2)}×`,
   };
 }
 
 export function notMeasured(scenario: string, target: string, why: string): TargetCheck {
-  return { scenario, target, measured: '-', verdict: `not measured: ${why}` };
+  return {
+    scenario,
+    target,
+    measured: '-',
+    verdict: `not measured: ${why}`,
+    'measured ÷ target': '',
+  };
 }
 
 /** 1,234 / 12.3 / 0.42: thousands separated, at most three significant decimals. */

@@ -1,7 +1,13 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { DataSource } from 'typeorm';
-import { checkTarget, formatNumber, sleep, type ScenarioReport } from './bench-support.js';
+import {
+  checkTarget,
+  formatNumber,
+  readmeRow,
+  sleep,
+  type ScenarioReport,
+} from './bench-support.js';
 import { BenchOutbox, PAYLOAD_BYTES } from './outbox-fixture.js';
 import { spawnRelay, type ReceivedSample } from './relay-harness.js';
 
@@ -117,6 +123,24 @@ function summarize(samples: ReceivedSample[], events: number, allPublished: bool
 
 export function reportMemory(memory: MemoryResult): ScenarioReport {
   const scenario = `memory, 1 relay draining ${formatNumber(memory.events)} events`;
+  const targets = [
+    checkTarget({
+      scenario,
+      target: `peak RSS < ${TARGET_PEAK_MB} MB`,
+      value: memory.rssMB.peak,
+      unit: ' MB',
+      limit: TARGET_PEAK_MB,
+      atMost: true,
+    }),
+    checkTarget({
+      scenario,
+      target: `flat: second half peaks ≤ ${FLAT_TOLERANCE_MB} MB above the first`,
+      value: Math.max(0, memory.peakGrowthMB),
+      unit: ' MB',
+      limit: FLAT_TOLERANCE_MB,
+      atMost: true,
+    }),
+  ];
   return {
     tables: {
       [scenario]: {
@@ -135,23 +159,15 @@ export function reportMemory(memory: MemoryResult): ScenarioReport {
       `memory: drained in ${memory.drainSeconds} s (${formatNumber(memory.eventsPerSecond)} events/s); ` +
         `all published: ${memory.allPublished}`,
     ],
-    targets: [
-      checkTarget({
-        scenario,
-        target: `peak RSS < ${TARGET_PEAK_MB} MB`,
-        value: memory.rssMB.peak,
-        unit: ' MB',
-        limit: TARGET_PEAK_MB,
-        atMost: true,
-      }),
-      checkTarget({
-        scenario,
-        target: `flat: second half peaks ≤ ${FLAT_TOLERANCE_MB} MB above the first`,
-        value: Math.max(0, memory.peakGrowthMB),
-        unit: ' MB',
-        limit: FLAT_TOLERANCE_MB,
-        atMost: true,
-      }),
+    targets,
+    readme: [
+      readmeRow(
+        `${scenario}, relay RSS (1 run)`,
+        `peak ${memory.rssMB.peak} MB`,
+        `start ${memory.rssMB.start} MB`,
+        `end ${memory.rssMB.end} MB`,
+        targets,
+      ),
     ],
   };
 }

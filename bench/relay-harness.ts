@@ -20,10 +20,16 @@ import type { RelaySample, RelayWorkerConfig } from './relay-worker.js';
 export async function startRelay(
   databaseUrl: string,
   options: OutboxModuleOptions,
+  poolSize = 10,
 ): Promise<{ app: INestApplicationContext; relay: OutboxRelayService }> {
   @Module({
     imports: [
-      TypeOrmModule.forRoot({ type: 'postgres', url: databaseUrl, retryAttempts: 0 }),
+      TypeOrmModule.forRoot({
+        type: 'postgres',
+        url: databaseUrl,
+        retryAttempts: 0,
+        extra: { max: poolSize },
+      }),
       OutboxModule.forRoot({ env: {}, ...options }),
     ],
   })
@@ -73,12 +79,16 @@ export function spawnRelay(
   });
 }
 
-/** A writer-only replica (`relayEnabled: false`): the DataSource and repository a service uses. */
+/**
+ * A writer-only replica (`relayEnabled: false`): the DataSource and repository a service uses,
+ * with `poolSize` connections (pg's default is 10).
+ */
 export async function startWriter(
   databaseUrl: string,
   options: OutboxModuleOptions,
+  poolSize?: number,
 ): Promise<{ dataSource: DataSource; outbox: OutboxRepository; close: () => Promise<void> }> {
-  const { app } = await startRelay(databaseUrl, { ...options, relayEnabled: false });
+  const { app } = await startRelay(databaseUrl, { ...options, relayEnabled: false }, poolSize);
   return {
     dataSource: app.get(DataSource),
     outbox: app.get(OutboxRepository),

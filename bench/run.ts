@@ -3,7 +3,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { Client } from 'pg';
-import { envNumber, machine, type ScenarioReport, type TargetCheck } from './bench-support.js';
+import {
+  envNumber,
+  machine,
+  type ReadmeRow,
+  type ScenarioReport,
+  type TargetCheck,
+} from './bench-support.js';
 import { chartSvg } from './chart.js';
 import { benchDrain, reportDrain } from './drain.bench.js';
 import { benchHealthProbe, reportHealth } from './health-probe.bench.js';
@@ -39,8 +45,8 @@ const SCENARIOS: Readonly<Record<string, Scenario>> = {
       benchLatency(s.databaseUrl, s.natsUrl, {
         rates: (process.env.BENCH_LATENCY_RATES ?? '100,1000').split(',').map(Number),
         modes: wakeupModes(),
-        seconds: envNumber('BENCH_LATENCY_SECONDS', 15),
-        warmupSeconds: envNumber('BENCH_LATENCY_WARMUP_SECONDS', 2),
+        seconds: envNumber('BENCH_LATENCY_SECONDS', 5),
+        warmupSeconds: envNumber('BENCH_LATENCY_WARMUP_SECONDS', 1),
         runs: s.runs,
       }),
     report: reportLatency,
@@ -49,7 +55,7 @@ const SCENARIOS: Readonly<Record<string, Scenario>> = {
     run: (s) =>
       benchWritePath(s.databaseUrl, s.natsUrl, {
         writers: envNumber('BENCH_WRITERS', 8),
-        seconds: envNumber('BENCH_WRITE_SECONDS', 10),
+        seconds: envNumber('BENCH_WRITE_SECONDS', 4),
         modes: wakeupModes(),
         runs: s.runs,
       }),
@@ -81,6 +87,7 @@ async function main(): Promise<void> {
 
   const scenarios: object[] = [];
   const targets: TargetCheck[] = [];
+  const readme: ReadmeRow[] = [];
   const failures: { scenario: string; error: string }[] = [];
   for (const name of only) {
     const scenario = SCENARIOS[name];
@@ -96,6 +103,7 @@ async function main(): Promise<void> {
       }
       for (const line of report.lines) console.log(line);
       targets.push(...report.targets);
+      readme.push(...report.readme);
     } catch (error) {
       const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
       console.error(`scenario ${name} failed: ${message}`);
@@ -105,6 +113,8 @@ async function main(): Promise<void> {
 
   console.log('\ntargets (issue #6)');
   console.table(targets);
+  console.log('\nREADME table (markdown; `npx prettier --write README.md` aligns it)\n');
+  console.log(markdownTable(['scenario', 'median', 'min', 'max', 'target'], readme));
   const finishedAt = new Date();
   const results = {
     startedAt,
@@ -118,6 +128,11 @@ async function main(): Promise<void> {
   write(startedAt, results);
   console.log(`wall time ${results.wallSeconds} s`);
   if (failures.length > 0) process.exitCode = 1;
+}
+
+function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
 async function serviceVersions(settings: Settings): Promise<Record<string, string>> {

@@ -8,6 +8,7 @@ import {
   formatNumber,
   interleaved,
   notMeasured,
+  readmeRow,
   summarizeRates,
   type RateSummary,
   type ScenarioReport,
@@ -253,12 +254,13 @@ export function reportWritePath(write: WritePathResult): ScenarioReport {
   const find = (name: Variant['name']) => write.variants.find((v) => v.variant === name);
   const off = find('outbox-off');
   const notify = find('outbox-notify');
-  const targets: TargetCheck[] = [];
+  // Each check goes on the row of the variant it judges.
+  const checks = new Map<Variant['name'], TargetCheck[]>();
   if (notify) {
-    targets.push(
+    checks.set('outbox-notify', [
       checkTarget({
         scenario,
-        target: `outbox + wake-up ≥ ${OVERHEAD_TARGET_RATIO} × business-only tx/s`,
+        target: `≥ ${OVERHEAD_TARGET_RATIO} × business only`,
         value: notify.ratioToBusiness.median,
         unit: '×',
         limit: OVERHEAD_TARGET_RATIO,
@@ -267,30 +269,26 @@ export function reportWritePath(write: WritePathResult): ScenarioReport {
       notify.ratioToWakeupOff
         ? checkTarget({
             scenario,
-            target: `NOTIFY wake-up ≥ ${WAKEUP_TARGET_RATIO} × wake-up off tx/s`,
+            target: `≥ ${WAKEUP_TARGET_RATIO} × wake-up off`,
             value: notify.ratioToWakeupOff.median,
             unit: '×',
             limit: WAKEUP_TARGET_RATIO,
             atMost: false,
           })
-        : notMeasured(scenario, `NOTIFY wake-up ≥ ${WAKEUP_TARGET_RATIO} × off`, 'off not run'),
-    );
+        : notMeasured(scenario, `≥ ${WAKEUP_TARGET_RATIO} × wake-up off`, 'off not run'),
+    ]);
   } else if (off) {
-    targets.push(
+    checks.set('outbox-off', [
       checkTarget({
         scenario,
-        target: `outbox insert, wake-up off ≥ ${OVERHEAD_TARGET_RATIO} × business-only tx/s`,
+        target: `outbox insert ≥ ${OVERHEAD_TARGET_RATIO} × business only`,
         value: off.ratioToBusiness.median,
         unit: '×',
         limit: OVERHEAD_TARGET_RATIO,
         atMost: false,
       }),
-      notMeasured(
-        scenario,
-        `NOTIFY wake-up ≥ ${WAKEUP_TARGET_RATIO} × off`,
-        'left out by BENCH_WAKEUP',
-      ),
-    );
+      notMeasured(scenario, `NOTIFY wake-up ≥ ${WAKEUP_TARGET_RATIO} × off`, 'not run'),
+    ]);
   }
   const business = find('business')!.txPerSecond.median;
   return {
@@ -299,6 +297,15 @@ export function reportWritePath(write: WritePathResult): ScenarioReport {
       `write path: business only ${formatNumber(business)} tx/s; the outbox variants run a relay ` +
         `in another process meanwhile`,
     ],
-    targets,
+    targets: [...checks.values()].flat(),
+    readme: write.variants.map((v) =>
+      readmeRow(
+        `${scenario}: ${v.label}`,
+        `${formatNumber(v.txPerSecond.median)} tx/s (${v.ratioToBusiness.median}×)`,
+        formatNumber(v.txPerSecond.min),
+        formatNumber(v.txPerSecond.max),
+        checks.get(v.variant),
+      ),
+    ),
   };
 }
