@@ -1,5 +1,5 @@
-import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import {
@@ -12,7 +12,13 @@ import {
   type ScenarioReport,
   type TargetCheck,
 } from './bench-support.js';
-import { BenchOutbox, PAYLOAD_BYTES, PAYLOAD_PAD, unique } from './outbox-fixture.js';
+import {
+  BenchOutbox,
+  connectServices,
+  PAYLOAD_BYTES,
+  PAYLOAD_PAD,
+  unique,
+} from './outbox-fixture.js';
 import { startRelay } from './relay-harness.js';
 
 export interface DrainResult {
@@ -46,9 +52,7 @@ export async function benchDrain(
   events: number,
   runs: number,
 ): Promise<DrainResult> {
-  const admin = await new DataSource({ type: 'postgres', url: databaseUrl }).initialize();
-  const nc = await connect({ servers: natsUrl });
-  const jsm = await jetstreamManager(nc);
+  const { admin, nc, jsm, close } = await connectServices(databaseUrl, natsUrl);
   const oneRelay: number[] = [];
   const twoRelays: number[] = [];
   const claimMark: number[] = [];
@@ -65,8 +69,7 @@ export async function benchDrain(
       publish.push(await publishOnce(nc, jsm, events));
     }
   } finally {
-    await nc.close();
-    await admin.destroy();
+    await close();
   }
   const rate = summarizeRates;
   const claim = rate(claimMark);

@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { DataSource } from 'typeorm';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { OUTBOX_SETTINGS } from '../src/outbox/index.js';
 import {
   checkTarget,
@@ -17,7 +15,13 @@ import {
   type ScenarioReport,
   type TargetCheck,
 } from './bench-support.js';
-import { BenchOutbox, benchEvent, PAYLOAD_BYTES, type WakeupMode } from './outbox-fixture.js';
+import {
+  BenchOutbox,
+  benchEvent,
+  connectServices,
+  PAYLOAD_BYTES,
+  type WakeupMode,
+} from './outbox-fixture.js';
 import { spawnRelay, startWriter } from './relay-harness.js';
 
 /**
@@ -84,9 +88,7 @@ export async function benchLatency(
     runs: number;
   },
 ): Promise<LatencyResult> {
-  const admin = await new DataSource({ type: 'postgres', url: databaseUrl }).initialize();
-  const nc = await connect({ servers: natsUrl });
-  const jsm = await jetstreamManager(nc);
+  const { admin, nc, jsm, close } = await connectServices(databaseUrl, natsUrl);
   const byRow = new Map<string, LatencyRun[]>();
   try {
     await interleaved(options.modes, options.runs, async (mode) => {
@@ -124,8 +126,7 @@ export async function benchLatency(
       }
     });
   } finally {
-    await nc.close();
-    await admin.destroy();
+    await close();
   }
   const rows: LatencyRow[] = [];
   for (const ratePerSecond of options.rates) {

@@ -1,6 +1,3 @@
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
-import { DataSource } from 'typeorm';
 import {
   checkTarget,
   formatNumber,
@@ -8,7 +5,7 @@ import {
   sleep,
   type ScenarioReport,
 } from './bench-support.js';
-import { BenchOutbox, PAYLOAD_BYTES } from './outbox-fixture.js';
+import { BenchOutbox, connectServices, PAYLOAD_BYTES } from './outbox-fixture.js';
 import { spawnRelay, type ReceivedSample } from './relay-harness.js';
 
 /** Issue #6: the relay stays under 200 MB and flat while draining 1,000,000 events. */
@@ -55,9 +52,8 @@ export async function benchMemory(
   natsUrl: string,
   events: number,
 ): Promise<MemoryResult> {
-  const admin = await new DataSource({ type: 'postgres', url: databaseUrl }).initialize();
-  const nc = await connect({ servers: natsUrl });
-  const fixture = new BenchOutbox(admin, await jetstreamManager(nc), 'bench_memory');
+  const { admin, jsm, close } = await connectServices(databaseUrl, natsUrl);
+  const fixture = new BenchOutbox(admin, jsm, 'bench_memory');
   try {
     await fixture.createSeeded(events);
     const relay = await spawnRelay(databaseUrl, fixture.relayOptions(natsUrl), SAMPLE_EVERY_MS);
@@ -69,8 +65,7 @@ export async function benchMemory(
     return summarize(relay.samples, events, (await fixture.pending()) === 0);
   } finally {
     await fixture.drop();
-    await nc.close();
-    await admin.destroy();
+    await close();
   }
 }
 

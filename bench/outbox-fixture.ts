@@ -1,5 +1,6 @@
-import type { JetStreamManager } from '@nats-io/jetstream';
-import type { DataSource } from 'typeorm';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { DataSource } from 'typeorm';
 import {
   defineDomainEvent,
   type CreateDomainEventOptions,
@@ -43,6 +44,27 @@ export function wakeupModes(): WakeupMode[] {
 /** A name no other run (or concurrent test suite) uses. */
 export function unique(prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+}
+
+/** The bench's own connections: PostgreSQL for DDL and checks, NATS and its JetStream API. */
+export interface BenchServices {
+  readonly admin: DataSource;
+  readonly nc: NatsConnection;
+  readonly jsm: JetStreamManager;
+  readonly close: () => Promise<void>;
+}
+
+export async function connectServices(
+  databaseUrl: string,
+  natsUrl: string,
+): Promise<BenchServices> {
+  const admin = await new DataSource({ type: 'postgres', url: databaseUrl }).initialize();
+  const nc = await connect({ servers: natsUrl });
+  const close = async () => {
+    await nc.close();
+    await admin.destroy();
+  };
+  return { admin, nc, jsm: await jetstreamManager(nc), close };
 }
 
 /**

@@ -1,7 +1,4 @@
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
 import { wakeupChannel } from '../src/outbox/persistence/outbox-table.sql.js';
 import {
   checkTarget,
@@ -17,6 +14,7 @@ import {
 import {
   BenchOutbox,
   benchEvent,
+  connectServices,
   PAYLOAD_BYTES,
   unique,
   type WakeupMode,
@@ -125,9 +123,7 @@ export async function benchWritePath(
   natsUrl: string,
   options: { writers: number; seconds: number; modes: readonly WakeupMode[]; runs: number },
 ): Promise<WritePathResult> {
-  const admin = await new DataSource({ type: 'postgres', url: databaseUrl }).initialize();
-  const nc = await connect({ servers: natsUrl });
-  const jsm = await jetstreamManager(nc);
+  const { admin, jsm, close } = await connectServices(databaseUrl, natsUrl);
   const variants = VARIANTS.filter((v) => !v.outbox || options.modes.includes(v.mode));
   const rates = new Map<Variant['name'], number[]>(variants.map((v) => [v.name, []]));
   const pendingAtEnd = new Map<Variant['name'], number>();
@@ -191,8 +187,7 @@ export async function benchWritePath(
       }
     });
   } finally {
-    await nc.close();
-    await admin.destroy();
+    await close();
   }
   const business = rates.get('business')!;
   const off = rates.get('outbox-off');
