@@ -144,7 +144,7 @@ export function readmeRow(
 ): ReadmeRow {
   const verdicts = targets.map((t) =>
     t.verdict === 'met' || t.verdict === 'MISSED'
-      ? `${t.target}: ${t.verdict === 'met' ? 'met' : '**missed**'} (${t.measured}, ${t['measured ÷ target']})`
+      ? `${t.target}: ${t.verdict === 'met' ? 'met' : '**missed**'} (${ratioOrValue(t)})`
       : `${t.target}: ${t.verdict}`,
   );
   return [scenario, median, min, max, verdicts.join('; ')];
@@ -181,7 +181,12 @@ export function notMeasured(scenario: string, target: string, why: string): Targ
   };
 }
 
-/** 1,234 / 12.3 / 0.42: thousands separated, at most three significant decimals. */
+/** A ratio target shows its measured ratio; any other, the value and its ratio to the target. */
+function ratioOrValue(t: TargetCheck): string {
+  return t.measured.endsWith('×') ? t.measured : `${t.measured}, ${t['measured ÷ target']}`;
+}
+
+/** 1,234 from 100 up (thousands separated, no decimals), 12.34 and 0.42 below. */
 export function formatNumber(n: number): string {
   if (Math.abs(n) >= 100) return Math.round(n).toLocaleString('en');
   return String(Math.round(n * 100) / 100);

@@ -98,8 +98,9 @@ export function reportHealth(health: HealthProbeResult): ScenarioReport {
     limit: health.targetMs,
     atMost: true,
   });
-  const ms = (label: string, s: Summary, checks: TargetCheck[] = []) =>
-    readmeRow(label, `${s.medianMs} ms (p95 ${s.p95Ms})`, `${s.minMs} ms`, `${s.maxMs} ms`, checks);
+  const ms = (value: number) => `${formatNumber(value)} ms`;
+  const timing = (label: string, s: Summary, checks: TargetCheck[] = []) =>
+    readmeRow(label, `${ms(s.medianMs)} (p95 ${ms(s.p95Ms)})`, ms(s.minMs), ms(s.maxMs), checks);
   return {
     tables: {
       [scenario]: {
@@ -113,11 +114,11 @@ export function reportHealth(health: HealthProbeResult): ScenarioReport {
     ],
     targets: [probeTarget],
     readme: [
-      ms(`${scenario} + ${formatNumber(health.publishedRows)} published`, health.probe, [
+      timing(`${scenario} + ${formatNumber(health.publishedRows)} published`, health.probe, [
         probeTarget,
       ]),
-      ms('baseline: `SELECT 1` on the same pool', health.baselineSelect1),
-      ms('for comparison: an uncapped `count(*)` of pending rows', health.uncappedCount),
+      timing('baseline: `SELECT 1` on the same pool', health.baselineSelect1),
+      timing('for comparison: an uncapped `count(*)` of pending rows', health.uncappedCount),
     ],
   };
 }

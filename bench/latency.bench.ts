@@ -227,6 +227,8 @@ export const MODE_LABELS: Readonly<Record<WakeupMode, string>> = {
   notify: 'NOTIFY wake-up',
 };
 
+const ms = (value: number) => `${formatNumber(value)} ms`;
+
 export function reportLatency(latency: LatencyResult): ScenarioReport {
   const table: Record<string, Record<string, unknown>> = {};
   const targets: TargetCheck[] = [];
@@ -265,9 +267,9 @@ export function reportLatency(latency: LatencyResult): ScenarioReport {
     readme.push(
       readmeRow(
         `commit-to-receive, ${formatNumber(row.ratePerSecond)} events/s${behind}, ${MODE_LABELS[row.mode]}${lost}`,
-        `p99 ${row.p99Ms} ms (p50 ${row.p50Ms}, p95 ${row.p95Ms}, max ${row.maxMs})`,
-        `${row.p99MinMs} ms`,
-        `${row.p99MaxMs} ms`,
+        `p99 ${ms(row.p99Ms)} (p50 ${ms(row.p50Ms)}, p95 ${ms(row.p95Ms)}, max ${ms(row.maxMs)})`,
+        ms(row.p99MinMs),
+        ms(row.p99MaxMs),
         checks,
       ),
     );
