@@ -55,9 +55,9 @@ const SCENARIOS: Readonly<Record<string, Scenario>> = {
     run: (s) =>
       benchWritePath(s.databaseUrl, s.natsUrl, {
         writers: envNumber('BENCH_WRITERS', 8),
-        seconds: envNumber('BENCH_WRITE_SECONDS', 4),
+        seconds: envNumber('BENCH_WRITE_SECONDS', 2),
         modes: wakeupModes(),
-        runs: s.runs,
+        runs: envNumber('BENCH_WRITE_RUNS', 2 * s.runs),
       }),
     report: reportWritePath,
   },

@@ -1,10 +1,14 @@
 import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { resolveOutboxOptions } from '../src/outbox/config/resolve-outbox-options.js';
+import { OutboxRepository } from '../src/outbox/persistence/outbox.repository.js';
 import { wakeupChannel } from '../src/outbox/persistence/outbox-table.sql.js';
 import {
   checkTarget,
   formatNumber,
   interleaved,
   notMeasured,
+  sleep,
   readmeRow,
   summarizeRates,
   type RateSummary,
@@ -19,7 +23,7 @@ import {
   unique,
   type WakeupMode,
 } from './outbox-fixture.js';
-import { spawnRelay, startWriter } from './relay-harness.js';
+import { spawnRelay } from './relay-harness.js';
 
 /** What one transaction of a variant does beyond inserting the business row. */
 interface Variant {
@@ -84,17 +88,22 @@ const VARIANTS: readonly Variant[] = [
 /** Issue #6: outbox insert + wake-up within 10 % of business-only; the wake-up within 5 %. */
 const OVERHEAD_TARGET_RATIO = 0.9;
 const WAKEUP_TARGET_RATIO = 0.95;
-const WARMUP_MS = 1_000;
+/** Each variant writes this long once, unmeasured, before the first run. */
+const WARMUP_SECONDS = 1;
+/** The start of each turn that is not measured, while the writers get going. */
+const RAMP_MS = 250;
 
 export interface WriteVariantResult {
   readonly variant: Variant['name'];
   readonly label: string;
   readonly txPerSecond: RateSummary;
+  /** Each run's rate, in run order (the variants of a run took turns one after another). */
+  readonly txPerSecondByRun: readonly number[];
   /** Per run: this variant's rate ÷ business-only's rate in the same run. */
   readonly ratioToBusiness: RateSummary;
   /** Per run: ÷ the outbox with the wake-up off (the wake-up's own cost), when both ran. */
   readonly ratioToWakeupOff: RateSummary | undefined;
-  /** With a relay: the most events still pending when a run ended (did it keep up?). */
+  /** With a relay: the most events still pending when a turn ended (did it keep up?). */
   readonly maxPendingAtEnd: number | undefined;
   /** Transactions per second that sent a NOTIFY on the table's channel (counted by a listener). */
   readonly notificationsPerSecond: RateSummary;
@@ -109,14 +118,27 @@ export interface WritePathResult {
   readonly variants: WriteVariantResult[];
 }
 
+/** One variant's tables and relay, kept for the whole scenario. */
+interface Setup {
+  readonly variant: Variant;
+  readonly fixture: BenchOutbox;
+  readonly business: string;
+  readonly outbox: OutboxRepository;
+  readonly channel: string;
+}
+
 /**
  * Business transactions per second with `writers` concurrent writers, each transaction one
  * row in a small business table of its own, with and without an outbox event. The writers
- * are a writer-only replica (`relayEnabled: false`) in this process. In the variants with a
- * relay, it runs in its own process and drains concurrently, as it would in production, so
- * their overhead includes the relay's share of the machine; the variant without a relay
- * shows the insert's own cost. Variants alternate within each run, so they share the noise,
- * and each ratio is taken within a run.
+ * share one connection pool in this process, each variant with its own tables and its own
+ * `OutboxRepository`. In the variants with a relay, it runs in its own process and drains
+ * concurrently, as it would in production, so their overhead includes the relay's share of
+ * the machine; the variant without a relay shows the insert's own cost.
+ *
+ * Every variant is set up once; then, in each run, the variants take short turns one after
+ * another, each starting once the previous turn's events are drained. Short adjacent turns
+ * see the same background load, which on a shared machine drifts within seconds, and each
+ * ratio is taken within a run.
  */
 export async function benchWritePath(
   databaseUrl: string,
@@ -124,69 +146,63 @@ export async function benchWritePath(
   options: { writers: number; seconds: number; modes: readonly WakeupMode[]; runs: number },
 ): Promise<WritePathResult> {
   const { admin, jsm, close } = await connectServices(databaseUrl, natsUrl);
+  const pool = new DataSource({
+    type: 'postgres',
+    url: databaseUrl,
+    extra: { max: options.writers },
+  });
   const variants = VARIANTS.filter((v) => !v.outbox || options.modes.includes(v.mode));
   const rates = new Map<Variant['name'], number[]>(variants.map((v) => [v.name, []]));
-  const pendingAtEnd = new Map<Variant['name'], number>();
   const notified = new Map<Variant['name'], number[]>(variants.map((v) => [v.name, []]));
+  const pendingAtEnd = new Map<Variant['name'], number>();
+  const stops: (() => Promise<void>)[] = [];
   try {
-    await interleaved(variants, options.runs, async (variant, run) => {
+    await pool.initialize();
+    const notifications = await listener(databaseUrl);
+    stops.push(notifications.stop);
+    const setups: Setup[] = [];
+    for (const variant of variants) {
       const fixture = new BenchOutbox(admin, jsm, 'bench_write');
       const business = unique('bench_business');
-      const stops: (() => Promise<void>)[] = [];
-      try {
-        await fixture.create();
-        await admin.query(
-          `CREATE TABLE "${business}" (
-             id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-             writer int NOT NULL, amount int NOT NULL, note text NOT NULL,
-             created_at timestamptz NOT NULL DEFAULT now())`,
-        );
-        const relayOptions = { ...fixture.relayOptions(natsUrl), relayWakeup: variant.mode };
-        if (variant.relay) stops.push((await spawnRelay(databaseUrl, relayOptions)).stop);
-        // The naive writer notifies by hand, so its own idle-flag check is off.
-        const writer = await startWriter(databaseUrl, {
-          ...relayOptions,
-          relayWakeup: variant.naiveNotify ? 'off' : variant.mode,
-        });
-        stops.push(writer.close);
-        const transaction = (writerNo: number, n: number) =>
-          writer.dataSource.transaction(async (manager) => {
-            await manager.query(
-              `INSERT INTO "${business}" (writer, amount, note) VALUES ($1, $2, 'order placed')`,
-              [writerNo, n],
-            );
-            if (variant.outbox) await writer.outbox.add(manager, benchEvent(n));
-            if (variant.naiveNotify) {
-              await manager.query(`SELECT pg_notify($1, '')`, [wakeupChannel(fixture.table)]);
-            }
-          });
-        const notifications = await listen(databaseUrl, wakeupChannel(fixture.table));
-        stops.push(notifications.stop);
-        const measuredFrom = performance.now() + WARMUP_MS;
-        const end = measuredFrom + options.seconds * 1000;
-        let committed = 0;
-        const loop = async (writerNo: number) => {
-          for (let n = 0; performance.now() < end; n++) {
-            await transaction(writerNo, n);
-            const now = performance.now();
-            if (now > measuredFrom && now <= end) committed++;
-          }
-        };
-        await Promise.all(Array.from({ length: options.writers }, (_, w) => loop(w)));
-        rates.get(variant.name)![run] = Math.round(committed / options.seconds);
-        const inWindow = notifications.at.filter((t) => t > measuredFrom && t <= end);
-        notified.get(variant.name)![run] = Math.round(inWindow.length / options.seconds);
-        if (variant.relay) {
-          const pending = await fixture.pending();
-          pendingAtEnd.set(variant.name, Math.max(pendingAtEnd.get(variant.name) ?? 0, pending));
-        }
-      } finally {
-        for (const stop of stops.reverse()) await stop().catch(() => undefined);
+      stops.push(async () => {
         await admin.query(`DROP TABLE IF EXISTS "${business}"`);
         await fixture.drop();
+      });
+      await fixture.create();
+      await admin.query(
+        `CREATE TABLE "${business}" (
+           id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+           writer int NOT NULL, amount int NOT NULL, note text NOT NULL,
+           created_at timestamptz NOT NULL DEFAULT now())`,
+      );
+      const relayOptions = { ...fixture.relayOptions(natsUrl), relayWakeup: variant.mode };
+      if (variant.relay) stops.push((await spawnRelay(databaseUrl, relayOptions)).stop);
+      const channel = wakeupChannel(fixture.table);
+      await notifications.listen(channel);
+      // The naive writer notifies by hand, so its own idle-flag check is off.
+      const writerMode = variant.naiveNotify ? 'off' : variant.mode;
+      const outbox = new OutboxRepository(
+        resolveOutboxOptions({ ...relayOptions, relayWakeup: writerMode, env: {} }),
+      );
+      setups.push({ variant, fixture, business, outbox, channel });
+    }
+    const turn = (setup: Setup, seconds: number) => writeFor(pool, setup, options.writers, seconds);
+    for (const setup of setups) await turn(setup, WARMUP_SECONDS);
+    await interleaved(setups, options.runs, async (setup, run) => {
+      const { name } = setup.variant;
+      if (setup.variant.relay) await drained(setup.fixture);
+      const { from, to, committed } = await turn(setup, options.seconds);
+      rates.get(name)![run] = Math.round(committed / options.seconds);
+      const sent = notifications.count(setup.channel, from, to);
+      notified.get(name)![run] = Math.round(sent / options.seconds);
+      if (setup.variant.relay) {
+        const pending = await setup.fixture.pending();
+        pendingAtEnd.set(name, Math.max(pendingAtEnd.get(name) ?? 0, pending));
       }
     });
   } finally {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    if (pool.isInitialized) await pool.destroy();
     await close();
   }
   const business = rates.get('business')!;
@@ -203,6 +219,7 @@ export async function benchWritePath(
         variant: v.name,
         label: v.label,
         txPerSecond: summarizeRates(own),
+        txPerSecondByRun: own,
         ratioToBusiness: ratios(own, business),
         ratioToWakeupOff: v.relay && off ? ratios(own, off) : undefined,
         maxPendingAtEnd: pendingAtEnd.get(v.name),
@@ -213,16 +230,59 @@ export async function benchWritePath(
 }
 
 /**
- * When each notification on `channel` arrived: how many transactions paid for a NOTIFY. A
- * second listener beside the relay's costs a notifying commit one more signal, not a lock.
+ * `writers` loops committing the variant's transaction for a short ramp plus `seconds`;
+ * counts the commits that returned inside the measured window.
  */
-async function listen(databaseUrl: string, channel: string) {
+async function writeFor(pool: DataSource, setup: Setup, writers: number, seconds: number) {
+  const { variant, business, outbox, channel } = setup;
+  const transaction = (writer: number, n: number) =>
+    pool.transaction(async (manager) => {
+      await manager.query(
+        `INSERT INTO "${business}" (writer, amount, note) VALUES ($1, $2, 'order placed')`,
+        [writer, n],
+      );
+      if (variant.outbox) await outbox.add(manager, benchEvent(n));
+      if (variant.naiveNotify) await manager.query(`SELECT pg_notify($1, '')`, [channel]);
+    });
+  const from = performance.now() + RAMP_MS;
+  const to = from + seconds * 1000;
+  let committed = 0;
+  const loop = async (writer: number) => {
+    for (let n = 0; performance.now() < to; n++) {
+      await transaction(writer, n);
+      const now = performance.now();
+      if (now > from && now <= to) committed++;
+    }
+  };
+  await Promise.all(Array.from({ length: writers }, (_, w) => loop(w)));
+  return { from, to, committed };
+}
+
+/** Waits until the relay has published the previous turn's events (at most a few seconds). */
+async function drained(fixture: BenchOutbox): Promise<void> {
+  const deadline = performance.now() + 5_000;
+  while ((await fixture.pending()) > 0 && performance.now() < deadline) await sleep(50);
+}
+
+/**
+ * One connection listening on every variant's wake-up channel, noting when each notification
+ * arrived: how many transactions paid for a NOTIFY. A second listener beside the relay's
+ * costs a notifying commit one more signal, not a lock.
+ */
+async function listener(databaseUrl: string) {
   const client = new Client({ connectionString: databaseUrl });
   await client.connect();
-  const at: number[] = [];
-  client.on('notification', () => at.push(performance.now()));
-  await client.query(`LISTEN "${channel}"`);
-  return { at, stop: () => client.end() };
+  const at = new Map<string, number[]>();
+  client.on('notification', ({ channel }) => at.get(channel)?.push(performance.now()));
+  return {
+    listen: async (channel: string) => {
+      at.set(channel, []);
+      await client.query(`LISTEN "${channel}"`);
+    },
+    count: (channel: string, from: number, to: number) =>
+      (at.get(channel) ?? []).filter((t) => t > from && t <= to).length,
+    stop: () => client.end(),
+  };
 }
 
 /** Run-by-run ratios `a[i] / b[i]`, summarized. */
