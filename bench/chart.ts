@@ -56,7 +56,8 @@ function latencyPanel(latency: LatencyResult): string {
   const bottom = LATENCY_HEIGHT - 70;
   const values = latency.rows.flatMap((r) => [r.p50Ms, r.p95Ms, r.p99Ms, r.targetP99Ms ?? 1]);
   const lo = Math.min(0, Math.floor(Math.log10(Math.max(0.01, Math.min(...values)))));
-  const hi = Math.max(1, Math.ceil(Math.log10(Math.max(...values))));
+  // Headroom above the tallest bar for its label, without jumping to the next power of ten.
+  const hi = Math.max(1, Math.log10(Math.max(...values) * 1.6));
   const y = (ms: number) =>
     bottom - ((Math.log10(Math.max(ms, 10 ** lo)) - lo) / (hi - lo)) * (bottom - top);
   const parts: string[] = [
@@ -67,7 +68,7 @@ function latencyPanel(latency: LatencyResult): string {
       { size: 14, bold: true },
     ),
   ];
-  for (let e = lo; e <= hi; e++) {
+  for (let e = lo; e <= Math.floor(hi); e++) {
     const gy = y(10 ** e);
     parts.push(line(LEFT, gy, WIDTH - RIGHT, gy, '#ddd'));
     parts.push(text(LEFT - 8, gy + 4, formatNumber(10 ** e), { anchor: 'end', color: '#555' }));
