@@ -1,12 +1,24 @@
-import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import {
-  createOutboxTableSql,
-  dropOutboxTableSql,
-} from '../src/outbox/persistence/outbox-table.sql.js';
-import { summarizeRates, type RateSummary } from './bench-support.js';
+  checkTarget,
+  formatNumber,
+  readmeRow,
+  sleep,
+  summarizeRates,
+  type RateSummary,
+  type ScenarioReport,
+  type TargetCheck,
+} from './bench-support.js';
+import {
+  BenchOutbox,
+  connectServices,
+  PAYLOAD_BYTES,
+  PAYLOAD_PAD,
+  unique,
+} from './outbox-fixture.js';
 import { startRelay } from './relay-harness.js';
 
 export interface DrainResult {
@@ -22,6 +34,10 @@ export interface DrainResult {
   readonly streamHeldEachIdOnce: boolean;
 }
 
+/** Issue #6: one relay drains ≥ 15,000 events/s, and ≥ 0.85 × what its two halves allow. */
+const TARGET_EVENTS_PER_SECOND = 15_000;
+const TARGET_RATIO_TO_COMBINED = 0.85;
+
 const BATCH = 500;
 const IN_FLIGHT = 256;
 
@@ -36,10 +52,7 @@ export async function benchDrain(
   events: number,
   runs: number,
 ): Promise<DrainResult> {
-  const admin = await new DataSource({ type: 'postgres', url: databaseUrl }).initialize();
-  const nc = await connect({ servers: natsUrl });
-  const jsm = await jetstreamManager(nc);
-  const pad = 'x'.repeat(900);
+  const { admin, nc, jsm, close } = await connectServices(databaseUrl, natsUrl);
   const oneRelay: number[] = [];
   const twoRelays: number[] = [];
   const claimMark: number[] = [];
@@ -48,16 +61,15 @@ export async function benchDrain(
   try {
     for (let run = 0; run < runs; run++) {
       for (const relays of [1, 2]) {
-        const rate = await drainOnce(admin, jsm, databaseUrl, natsUrl, events, relays, pad);
+        const rate = await drainOnce(admin, jsm, databaseUrl, natsUrl, events, relays);
         (relays === 1 ? oneRelay : twoRelays).push(rate.eventsPerSecond);
         eachIdOnce &&= rate.eachIdOnce;
       }
-      claimMark.push(await claimMarkOnce(admin, databaseUrl, events, pad));
-      publish.push(await publishOnce(nc, jsm, events, pad));
+      claimMark.push(await claimMarkOnce(admin, databaseUrl, events));
+      publish.push(await publishOnce(nc, jsm, events));
     }
   } finally {
-    await nc.close();
-    await admin.destroy();
+    await close();
   }
   const rate = summarizeRates;
   const claim = rate(claimMark);
@@ -67,7 +79,7 @@ export async function benchDrain(
   return {
     scenario: 'drain',
     events,
-    payloadBytes: pad.length + 20,
+    payloadBytes: PAYLOAD_BYTES,
     oneRelay: one,
     twoRelays: rate(twoRelays),
     claimMarkCeiling: claim,
@@ -78,23 +90,6 @@ export async function benchDrain(
   };
 }
 
-function unique(prefix: string): string {
-  return `${prefix}_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-}
-
-async function fillTable(admin: DataSource, table: string, events: number, pad: string) {
-  for (const sql of createOutboxTableSql(table)) await admin.query(sql);
-  await admin.query(
-    `INSERT INTO "${table}" (event_id, event_type, event_version, aggregate_type, aggregate_id,
-                             occurred_at, payload)
-     SELECT gen_random_uuid(), 'bench.recorded', '1.0', 'bench', (g % 1000)::text, now(),
-            jsonb_build_object('n', g, 'pad', $2::text)
-       FROM generate_series(1, $1) g`,
-    [events, pad],
-  );
-  await admin.query(`VACUUM ANALYZE "${table}"`);
-}
-
 async function drainOnce(
   admin: DataSource,
   jsm: JetStreamManager,
@@ -102,56 +97,41 @@ async function drainOnce(
   natsUrl: string,
   events: number,
   relays: number,
-  pad: string,
 ): Promise<{ eventsPerSecond: number; eachIdOnce: boolean }> {
-  const table = unique('bench_drain');
-  const stream = unique('BENCH_DRAIN').toUpperCase();
-  const prefix = unique('bench').replace(/_/g, '-');
-  await fillTable(admin, table, events, pad);
-  await jsm.streams.add({ name: stream, subjects: [`${prefix}.>`] });
+  const fixture = new BenchOutbox(admin, jsm, 'bench_drain');
   const started: Awaited<ReturnType<typeof startRelay>>[] = [];
   try {
+    await fixture.createSeeded(events);
     const t0 = performance.now();
     for (let i = 0; i < relays; i++) {
       started.push(
         await startRelay(databaseUrl, {
-          table,
-          stream,
-          subjectPrefix: prefix,
-          natsServers: [natsUrl],
-          createStream: false,
+          ...fixture.relayOptions(natsUrl),
           batchSize: BATCH,
           maxInFlight: IN_FLIGHT,
         }),
       );
     }
-    for (;;) {
-      const [{ pending }] = await admin.query<{ pending: number }[]>(
-        `SELECT count(*)::int AS pending FROM "${table}" WHERE published_at IS NULL`,
-      );
-      if (pending === 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    while ((await fixture.pending()) > 0) await sleep(20);
     const seconds = (performance.now() - t0) / 1000;
-    const info = await jsm.streams.info(stream);
     return {
       eventsPerSecond: Math.round(events / seconds),
-      eachIdOnce: info.state.messages === events,
+      eachIdOnce: (await fixture.storedMessages()) === events,
     };
   } finally {
     await Promise.all(started.map((s) => s.app.close()));
-    await jsm.streams.delete(stream).catch(() => undefined);
-    await admin.query(dropOutboxTableSql(table));
+    await fixture.drop();
   }
 }
 
 /** The database half alone: claim a batch with SKIP LOCKED, mark it, commit; no broker. */
-async function claimMarkOnce(admin: DataSource, databaseUrl: string, events: number, pad: string) {
-  const table = unique('bench_claim');
-  await fillTable(admin, table, events, pad);
+async function claimMarkOnce(admin: DataSource, databaseUrl: string, events: number) {
+  const fixture = new BenchOutbox(admin, undefined, 'bench_claim');
+  const { table } = fixture;
   const client = new Client({ connectionString: databaseUrl });
-  await client.connect();
   try {
+    await fixture.createSeeded(events);
+    await client.connect();
     const t0 = performance.now();
     for (;;) {
       await client.query('BEGIN');
@@ -170,17 +150,17 @@ async function claimMarkOnce(admin: DataSource, databaseUrl: string, events: num
     return Math.round(events / ((performance.now() - t0) / 1000));
   } finally {
     await client.end();
-    await admin.query(dropOutboxTableSql(table));
+    await fixture.drop();
   }
 }
 
 /** The broker half alone: pipelined, acknowledged JetStream publishes; no database. */
-async function publishOnce(nc: NatsConnection, jsm: JetStreamManager, events: number, pad: string) {
+async function publishOnce(nc: NatsConnection, jsm: JetStreamManager, events: number) {
   const stream = unique('BENCH_PUB').toUpperCase();
   const subject = unique('benchpub').replace(/_/g, '-');
   await jsm.streams.add({ name: stream, subjects: [`${subject}.>`] });
   const js = jetstream(nc);
-  const body = new TextEncoder().encode(JSON.stringify({ n: 0, pad }));
+  const body = new TextEncoder().encode(JSON.stringify({ n: 0, pad: PAYLOAD_PAD }));
   try {
     const t0 = performance.now();
     let next = 0;
@@ -195,4 +175,69 @@ async function publishOnce(nc: NatsConnection, jsm: JetStreamManager, events: nu
   } finally {
     await jsm.streams.delete(stream).catch(() => undefined);
   }
+}
+
+export function reportDrain(drain: DrainResult): ScenarioReport {
+  const perSecond = (r: RateSummary) => ({
+    'median events/s': r.median,
+    'min events/s': r.min,
+    'max events/s': r.max,
+    runs: r.runs,
+  });
+  const scenario = `drain, ${formatNumber(drain.events)} pending ~1 KB events`;
+  const targets = [
+    checkTarget({
+      scenario,
+      target: `≥ ${formatNumber(TARGET_EVENTS_PER_SECOND)}/s`,
+      value: drain.oneRelay.median,
+      unit: '/s',
+      limit: TARGET_EVENTS_PER_SECOND,
+      atMost: false,
+    }),
+    checkTarget({
+      scenario,
+      target: `≥ ${TARGET_RATIO_TO_COMBINED} × combined ceiling`,
+      value: drain.oneRelayRatioToCombined,
+      unit: '×',
+      limit: TARGET_RATIO_TO_COMBINED,
+      atMost: false,
+    }),
+  ];
+  const rate = (label: string, r: RateSummary, checks: TargetCheck[] = []) =>
+    readmeRow(
+      label,
+      `${formatNumber(r.median)} events/s`,
+      formatNumber(r.min),
+      formatNumber(r.max),
+      checks,
+    );
+  return {
+    tables: {
+      [scenario]: {
+        'relay, 1 instance': perSecond(drain.oneRelay),
+        'relay, 2 instances': perSecond(drain.twoRelays),
+        'baseline: claim+mark, plain pg, no broker': perSecond(drain.claimMarkCeiling),
+        'baseline: pipelined acked JetStream publish, no db': perSecond(drain.publishCeiling),
+      },
+    },
+    lines: [
+      `drain: 1 relay ${formatNumber(drain.oneRelay.median)}/s = ${drain.oneRelayRatioToCombined} × ` +
+        `the combined ceiling ${formatNumber(drain.combinedCeilingEventsPerSecond)}/s; ` +
+        `stream held each id once: ${drain.streamHeldEachIdOnce}`,
+    ],
+    targets,
+    readme: [
+      rate(`${scenario}, 1 relay`, drain.oneRelay, targets),
+      rate('drain, 2 relays', drain.twoRelays),
+      rate('baseline: claim + mark with plain `pg`, no broker', drain.claimMarkCeiling),
+      rate(
+        'baseline: pipelined acknowledged JetStream publishes, no database',
+        drain.publishCeiling,
+      ),
+      readmeRow(
+        'combined ceiling, 1 / (1/claim + 1/publish)',
+        `${formatNumber(drain.combinedCeilingEventsPerSecond)} events/s`,
+      ),
+    ],
+  };
 }

@@ -5,7 +5,16 @@ import {
   createOutboxTableSql,
   dropOutboxTableSql,
 } from '../src/outbox/persistence/outbox-table.sql.js';
-import { time, type Summary } from './bench-support.js';
+import {
+  checkTarget,
+  formatNumber,
+  readmeRow,
+  time,
+  type ScenarioReport,
+  type Summary,
+  type TargetCheck,
+} from './bench-support.js';
+import { unique } from './outbox-fixture.js';
 
 export interface HealthProbeResult {
   readonly scenario: 'health';
@@ -26,7 +35,7 @@ export async function benchHealthProbe(
   databaseUrl: string,
   pendingRows = 1_000_000,
 ): Promise<HealthProbeResult> {
-  const table = `bench_outbox_${Date.now().toString(36)}`;
+  const table = unique('bench_health');
   const options = resolveOutboxOptions({ env: {}, table });
   const dataSource = await new DataSource({ type: 'postgres', url: databaseUrl }).initialize();
   try {
@@ -69,4 +78,47 @@ export async function benchHealthProbe(
     await dataSource.query(dropOutboxTableSql(table));
     await dataSource.destroy();
   }
+}
+
+export function reportHealth(health: HealthProbeResult): ScenarioReport {
+  const row = (s: Summary) => ({
+    'median ms': s.medianMs,
+    'min ms': s.minMs,
+    'max ms': s.maxMs,
+    'p95 ms': s.p95Ms,
+    runs: s.runs,
+  });
+  const scenario = `backlog probe, ${formatNumber(health.pendingRows)} pending rows`;
+  const timesSelect1 = health.probe.medianMs / health.baselineSelect1.medianMs;
+  const probeTarget = checkTarget({
+    scenario,
+    target: `median ≤ ${health.targetMs} ms`,
+    value: health.probe.medianMs,
+    unit: ' ms',
+    limit: health.targetMs,
+    atMost: true,
+  });
+  const ms = (value: number) => `${formatNumber(value)} ms`;
+  const timing = (label: string, s: Summary, checks: TargetCheck[] = []) =>
+    readmeRow(label, `${ms(s.medianMs)} (p95 ${ms(s.p95Ms)})`, ms(s.minMs), ms(s.maxMs), checks);
+  return {
+    tables: {
+      [scenario]: {
+        'backlog probe (capped)': row(health.probe),
+        'baseline: SELECT 1': row(health.baselineSelect1),
+        'uncapped count(*) for comparison': row(health.uncappedCount),
+      },
+    },
+    lines: [
+      `health probe: median ${health.probe.medianMs} ms, ${timesSelect1.toFixed(1)}× SELECT 1`,
+    ],
+    targets: [probeTarget],
+    readme: [
+      timing(`${scenario} + ${formatNumber(health.publishedRows)} published`, health.probe, [
+        probeTarget,
+      ]),
+      timing('baseline: `SELECT 1` on the same pool', health.baselineSelect1),
+      timing('for comparison: an uncapped `count(*)` of pending rows', health.uncappedCount),
+    ],
+  };
 }

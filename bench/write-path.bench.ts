@@ -1,0 +1,366 @@
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { resolveOutboxOptions } from '../src/outbox/config/resolve-outbox-options.js';
+import { OutboxRepository } from '../src/outbox/persistence/outbox.repository.js';
+import { wakeupChannel } from '../src/outbox/persistence/outbox-table.sql.js';
+import {
+  checkTarget,
+  formatNumber,
+  interleaved,
+  notMeasured,
+  sleep,
+  readmeRow,
+  summarizeRates,
+  type RateSummary,
+  type ScenarioReport,
+  type TargetCheck,
+} from './bench-support.js';
+import {
+  BenchOutbox,
+  benchEvent,
+  connectServices,
+  PAYLOAD_BYTES,
+  unique,
+  type WakeupMode,
+} from './outbox-fixture.js';
+import { spawnRelay } from './relay-harness.js';
+
+/** What one transaction of a variant does beyond inserting the business row. */
+interface Variant {
+  readonly name:
+    'business' | 'outbox-no-relay' | 'outbox-off' | 'outbox-notify' | 'outbox-naive-notify';
+  readonly label: string;
+  /** Adds one ~1 KB event with `OutboxRepository.add`. */
+  readonly outbox: boolean;
+  /** A relay in its own process drains the events meanwhile, as in production. */
+  readonly relay: boolean;
+  readonly mode: WakeupMode;
+  /**
+   * A `pg_notify` on the relay's channel in every transaction, busy relay or not, instead of
+   * the idle-flag check: the naive wake-up, whose cost the design avoids.
+   */
+  readonly naiveNotify: boolean;
+}
+
+const VARIANTS: readonly Variant[] = [
+  {
+    name: 'business',
+    label: 'business row only',
+    outbox: false,
+    relay: false,
+    mode: 'off',
+    naiveNotify: false,
+  },
+  {
+    name: 'outbox-no-relay',
+    label: '+ outbox event, no relay running (the insert alone)',
+    outbox: true,
+    relay: false,
+    mode: 'off',
+    naiveNotify: false,
+  },
+  {
+    name: 'outbox-off',
+    label: '+ outbox event, wake-up off',
+    outbox: true,
+    relay: true,
+    mode: 'off',
+    naiveNotify: false,
+  },
+  {
+    name: 'outbox-notify',
+    label: '+ outbox event, NOTIFY wake-up',
+    outbox: true,
+    relay: true,
+    mode: 'notify',
+    naiveNotify: false,
+  },
+  {
+    name: 'outbox-naive-notify',
+    label: '+ outbox event + pg_notify in every transaction',
+    outbox: true,
+    relay: true,
+    mode: 'notify',
+    naiveNotify: true,
+  },
+];
+
+/** Issue #6: outbox insert + wake-up within 10 % of business-only; the wake-up within 5 %. */
+const OVERHEAD_TARGET_RATIO = 0.9;
+const WAKEUP_TARGET_RATIO = 0.95;
+/** Each variant writes this long once, unmeasured, before the first run. */
+const WARMUP_SECONDS = 1;
+/** The start of each turn that is not measured, while the writers get going. */
+const RAMP_MS = 250;
+
+export interface WriteVariantResult {
+  readonly variant: Variant['name'];
+  readonly label: string;
+  readonly txPerSecond: RateSummary;
+  /** Each run's rate, in run order (the variants of a run took turns one after another). */
+  readonly txPerSecondByRun: readonly number[];
+  /** Per run: this variant's rate ÷ business-only's rate in the same run. */
+  readonly ratioToBusiness: RateSummary;
+  /** Per run: ÷ the outbox with the wake-up off (the wake-up's own cost), when both ran. */
+  readonly ratioToWakeupOff: RateSummary | undefined;
+  /** With a relay: the most events still pending when a turn ended (did it keep up?). */
+  readonly maxPendingAtEnd: number | undefined;
+  /** Transactions per second that sent a NOTIFY on the table's channel (counted by a listener). */
+  readonly notificationsPerSecond: RateSummary;
+}
+
+export interface WritePathResult {
+  readonly scenario: 'write';
+  readonly writers: number;
+  readonly seconds: number;
+  readonly runs: number;
+  readonly payloadBytes: number;
+  readonly variants: WriteVariantResult[];
+}
+
+/** One variant's tables and relay, kept for the whole scenario. */
+interface Setup {
+  readonly variant: Variant;
+  readonly fixture: BenchOutbox;
+  readonly business: string;
+  readonly outbox: OutboxRepository;
+  readonly channel: string;
+}
+
+/**
+ * Business transactions per second with `writers` concurrent writers, each transaction one
+ * row in a small business table of its own, with and without an outbox event. The writers
+ * share one connection pool in this process, each variant with its own tables and its own
+ * `OutboxRepository`. In the variants with a relay, it runs in its own process and drains
+ * concurrently, as it would in production, so their overhead includes the relay's share of
+ * the machine; the variant without a relay shows the insert's own cost.
+ *
+ * Every variant is set up once; then, in each run, the variants take short turns one after
+ * another, each starting once the previous turn's events are drained. Short adjacent turns
+ * see the same background load, which on a shared machine drifts within seconds, and each
+ * ratio is taken within a run.
+ */
+export async function benchWritePath(
+  databaseUrl: string,
+  natsUrl: string,
+  options: { writers: number; seconds: number; modes: readonly WakeupMode[]; runs: number },
+): Promise<WritePathResult> {
+  const { admin, jsm, close } = await connectServices(databaseUrl, natsUrl);
+  const pool = new DataSource({
+    type: 'postgres',
+    url: databaseUrl,
+    extra: { max: options.writers },
+  });
+  const variants = VARIANTS.filter((v) => !v.outbox || options.modes.includes(v.mode));
+  const rates = new Map<Variant['name'], number[]>(variants.map((v) => [v.name, []]));
+  const notified = new Map<Variant['name'], number[]>(variants.map((v) => [v.name, []]));
+  const pendingAtEnd = new Map<Variant['name'], number>();
+  const stops: (() => Promise<void>)[] = [];
+  try {
+    await pool.initialize();
+    const notifications = await listener(databaseUrl);
+    stops.push(notifications.stop);
+    const setups: Setup[] = [];
+    for (const variant of variants) {
+      const fixture = new BenchOutbox(admin, jsm, 'bench_write');
+      const business = unique('bench_business');
+      stops.push(async () => {
+        await admin.query(`DROP TABLE IF EXISTS "${business}"`);
+        await fixture.drop();
+      });
+      await fixture.create();
+      await admin.query(
+        `CREATE TABLE "${business}" (
+           id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+           writer int NOT NULL, amount int NOT NULL, note text NOT NULL,
+           created_at timestamptz NOT NULL DEFAULT now())`,
+      );
+      const relayOptions = { ...fixture.relayOptions(natsUrl), relayWakeup: variant.mode };
+      if (variant.relay) stops.push((await spawnRelay(databaseUrl, relayOptions)).stop);
+      const channel = wakeupChannel(fixture.table);
+      await notifications.listen(channel);
+      // The naive writer notifies by hand, so its own idle-flag check is off.
+      const writerMode = variant.naiveNotify ? 'off' : variant.mode;
+      const outbox = new OutboxRepository(
+        resolveOutboxOptions({ ...relayOptions, relayWakeup: writerMode, env: {} }),
+      );
+      setups.push({ variant, fixture, business, outbox, channel });
+    }
+    const turn = (setup: Setup, seconds: number) => writeFor(pool, setup, options.writers, seconds);
+    for (const setup of setups) await turn(setup, WARMUP_SECONDS);
+    await interleaved(setups, options.runs, async (setup, run) => {
+      const { name } = setup.variant;
+      if (setup.variant.relay) await drained(setup.fixture);
+      const { from, to, committed } = await turn(setup, options.seconds);
+      rates.get(name)![run] = Math.round(committed / options.seconds);
+      const sent = notifications.count(setup.channel, from, to);
+      notified.get(name)![run] = Math.round(sent / options.seconds);
+      if (setup.variant.relay) {
+        const pending = await setup.fixture.pending();
+        pendingAtEnd.set(name, Math.max(pendingAtEnd.get(name) ?? 0, pending));
+      }
+    });
+  } finally {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    if (pool.isInitialized) await pool.destroy();
+    await close();
+  }
+  const business = rates.get('business')!;
+  const off = rates.get('outbox-off');
+  return {
+    scenario: 'write',
+    writers: options.writers,
+    seconds: options.seconds,
+    runs: options.runs,
+    payloadBytes: PAYLOAD_BYTES,
+    variants: variants.map((v) => {
+      const own = rates.get(v.name)!;
+      return {
+        variant: v.name,
+        label: v.label,
+        txPerSecond: summarizeRates(own),
+        txPerSecondByRun: own,
+        ratioToBusiness: ratios(own, business),
+        ratioToWakeupOff: v.relay && off ? ratios(own, off) : undefined,
+        maxPendingAtEnd: pendingAtEnd.get(v.name),
+        notificationsPerSecond: summarizeRates(notified.get(v.name)!),
+      };
+    }),
+  };
+}
+
+/**
+ * `writers` loops committing the variant's transaction for a short ramp plus `seconds`;
+ * counts the commits that returned inside the measured window.
+ */
+async function writeFor(pool: DataSource, setup: Setup, writers: number, seconds: number) {
+  const { variant, business, outbox, channel } = setup;
+  const transaction = (writer: number, n: number) =>
+    pool.transaction(async (manager) => {
+      await manager.query(
+        `INSERT INTO "${business}" (writer, amount, note) VALUES ($1, $2, 'order placed')`,
+        [writer, n],
+      );
+      if (variant.outbox) await outbox.add(manager, benchEvent(n));
+      if (variant.naiveNotify) await manager.query(`SELECT pg_notify($1, '')`, [channel]);
+    });
+  const from = performance.now() + RAMP_MS;
+  const to = from + seconds * 1000;
+  let committed = 0;
+  const loop = async (writer: number) => {
+    for (let n = 0; performance.now() < to; n++) {
+      await transaction(writer, n);
+      const now = performance.now();
+      if (now > from && now <= to) committed++;
+    }
+  };
+  await Promise.all(Array.from({ length: writers }, (_, w) => loop(w)));
+  return { from, to, committed };
+}
+
+/** Waits until the relay has published the previous turn's events (at most a few seconds). */
+async function drained(fixture: BenchOutbox): Promise<void> {
+  const deadline = performance.now() + 5_000;
+  while ((await fixture.pending()) > 0 && performance.now() < deadline) await sleep(50);
+}
+
+/**
+ * One connection listening on every variant's wake-up channel, noting when each notification
+ * arrived: how many transactions paid for a NOTIFY. A second listener beside the relay's
+ * costs a notifying commit one more signal, not a lock.
+ */
+async function listener(databaseUrl: string) {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  const at = new Map<string, number[]>();
+  client.on('notification', ({ channel }) => at.get(channel)?.push(performance.now()));
+  return {
+    listen: async (channel: string) => {
+      at.set(channel, []);
+      await client.query(`LISTEN "${channel}"`);
+    },
+    count: (channel: string, from: number, to: number) =>
+      (at.get(channel) ?? []).filter((t) => t > from && t <= to).length,
+    stop: () => client.end(),
+  };
+}
+
+/** Run-by-run ratios `a[i] / b[i]`, summarized. */
+function ratios(a: readonly number[], b: readonly number[]): RateSummary {
+  return summarizeRates(a.map((x, i) => Math.round((x / b[i]) * 1000) / 1000));
+}
+
+export function reportWritePath(write: WritePathResult): ScenarioReport {
+  const table: Record<string, Record<string, unknown>> = {};
+  for (const v of write.variants) {
+    table[v.label] = {
+      'median tx/s': v.txPerSecond.median,
+      'min tx/s': v.txPerSecond.min,
+      'max tx/s': v.txPerSecond.max,
+      '÷ business only': v.ratioToBusiness.median,
+      'ratio min-max': `${v.ratioToBusiness.min}-${v.ratioToBusiness.max}`,
+      '÷ wake-up off': v.ratioToWakeupOff?.median ?? '',
+      'pending at end': v.maxPendingAtEnd ?? '',
+      'NOTIFYs/s': v.notificationsPerSecond.median,
+      runs: v.txPerSecond.runs,
+    };
+  }
+  const scenario = `write path, ${write.writers} writers`;
+  const find = (name: Variant['name']) => write.variants.find((v) => v.variant === name);
+  const off = find('outbox-off');
+  const notify = find('outbox-notify');
+  // Each check goes on the row of the variant it judges.
+  const checks = new Map<Variant['name'], TargetCheck[]>();
+  if (notify) {
+    checks.set('outbox-notify', [
+      checkTarget({
+        scenario,
+        target: `≥ ${OVERHEAD_TARGET_RATIO} × business only`,
+        value: notify.ratioToBusiness.median,
+        unit: '×',
+        limit: OVERHEAD_TARGET_RATIO,
+        atMost: false,
+      }),
+      notify.ratioToWakeupOff
+        ? checkTarget({
+            scenario,
+            target: `≥ ${WAKEUP_TARGET_RATIO} × wake-up off`,
+            value: notify.ratioToWakeupOff.median,
+            unit: '×',
+            limit: WAKEUP_TARGET_RATIO,
+            atMost: false,
+          })
+        : notMeasured(scenario, `≥ ${WAKEUP_TARGET_RATIO} × wake-up off`, 'off not run'),
+    ]);
+  } else if (off) {
+    checks.set('outbox-off', [
+      checkTarget({
+        scenario,
+        target: `outbox insert ≥ ${OVERHEAD_TARGET_RATIO} × business only`,
+        value: off.ratioToBusiness.median,
+        unit: '×',
+        limit: OVERHEAD_TARGET_RATIO,
+        atMost: false,
+      }),
+      notMeasured(scenario, `NOTIFY wake-up ≥ ${WAKEUP_TARGET_RATIO} × off`, 'not run'),
+    ]);
+  }
+  const business = find('business')!.txPerSecond.median;
+  return {
+    tables: { [`${scenario}, ${write.runs} × ${write.seconds} s`]: table },
+    lines: [
+      `write path: business only ${formatNumber(business)} tx/s; the outbox variants run a relay ` +
+        `in another process meanwhile`,
+    ],
+    targets: [...checks.values()].flat(),
+    readme: write.variants.map((v) =>
+      readmeRow(
+        `${scenario}: ${v.label}`,
+        `${formatNumber(v.txPerSecond.median)} tx/s (${v.ratioToBusiness.median}×)`,
+        formatNumber(v.txPerSecond.min),
+        formatNumber(v.txPerSecond.max),
+        checks.get(v.variant),
+      ),
+    ),
+  };
+}
