@@ -101,6 +101,30 @@ describe('LISTEN/NOTIFY wake-up', () => {
     }
   });
 
+  it('while it lingers after a drain, picks up new events by polling, and writers send no NOTIFY', async () => {
+    // Long enough that the second write surely lands inside the linger.
+    const app = await start({ relayLingerMs: 10_000 });
+    await eventually(listenerPid, { what: 'the relay listening' });
+    const first = await record(app, 'first');
+    await eventually(() => isPublished(first.eventId), { what: 'the first event published' });
+    expect(await idleFlag()).toBe(0);
+
+    const listener = new Client({ connectionString: TEST_DATABASE_URL });
+    await listener.connect();
+    const payloads: string[] = [];
+    listener.on('notification', (n) => payloads.push(n.payload ?? ''));
+    await listener.query(`LISTEN "${channel}"`);
+    try {
+      const second = await record(app, 'second');
+      await eventually(() => isPublished(second.eventId), { what: 'the second event published' });
+      await table.dataSource.query(`SELECT pg_notify($1, 'sentinel')`, [channel]);
+      await eventually(() => payloads.includes('sentinel'), { what: 'the sentinel' });
+      expect(payloads).toEqual(['sentinel']);
+    } finally {
+      await listener.end();
+    }
+  });
+
   it('listens again on the next tick after its connection is killed', async () => {
     const app = await start({});
     const first = await eventually(listenerPid, { what: 'the relay listening' });

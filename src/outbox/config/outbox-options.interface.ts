@@ -37,6 +37,13 @@ export interface OutboxModuleOptions {
    */
   relayWakeup?: 'notify' | 'off';
   /**
+   * With the wake-up, how long a relay that ran dry keeps polling (every 2 ms) before it goes
+   * idle and asks writers to notify it. Steady traffic then costs writers no NOTIFY at all.
+   * 0: idle at once. Env `OUTBOX_RELAY_LINGER_MS`.
+   * @default 25
+   */
+  relayLingerMs?: number;
+  /**
    * Batches in flight at once in this process: one batch's claim and mark overlap another's
    * publishing. Env `OUTBOX_RELAY_CONCURRENCY`.
    * @default 2
@@ -221,6 +228,7 @@ export interface ResolvedOutboxOptions {
   readonly relayEnabled: boolean;
   readonly relayWakeup: 'notify' | 'off';
   readonly relayConcurrency: number;
+  readonly relayLingerMs: number;
   readonly batchSize: number;
   readonly maxInFlight: number;
   readonly publishTimeoutMs: number;

@@ -68,6 +68,14 @@ export const OUTBOX_SETTINGS = [
     schema: z.enum(['notify', 'off'], { error: 'must be notify or off' }),
   }),
   setting({
+    option: 'relayLingerMs',
+    env: 'OUTBOX_RELAY_LINGER_MS',
+    default: '25',
+    description:
+      'With the wake-up: ms a relay that ran dry keeps polling before writers must notify it (0-10000)',
+    schema: integer(0, 10_000),
+  }),
+  setting({
     option: 'relayConcurrency',
     env: 'OUTBOX_RELAY_CONCURRENCY',
     default: '2',

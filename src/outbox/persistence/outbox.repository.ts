@@ -74,6 +74,12 @@ export class OutboxRepository {
   private readonly table: string;
   private readonly channel: string;
   private readonly insertSql: string;
+  /**
+   * Rows `o` a claim may take: pending, due, and not behind an earlier row of their aggregate
+   * that waits for a retry or is dead-lettered. That last part comes before the LIMIT, so a
+   * blocked aggregate cannot fill every batch and starve the others.
+   */
+  private readonly due: string;
 
   constructor(
     @Inject(OUTBOX_OPTIONS) private readonly options: ResolvedOutboxOptions,
@@ -84,6 +90,12 @@ export class OutboxRepository {
   ) {
     this.table = qualifiedTableName(options.table, options.schema);
     this.channel = wakeupChannel(options.table, options.schema);
+    this.due = `o.published_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= now()
+      AND NOT EXISTS (
+            SELECT 1 FROM ${this.table} s
+             WHERE s.aggregate_type = o.aggregate_type AND s.aggregate_id = o.aggregate_id
+               AND s.id < o.id AND s.published_at IS NULL AND s.attempts > 0
+               AND (s.failed_at IS NOT NULL OR s.next_attempt_at > now()))`;
     // unnest() keeps the statement and its parameter count the same for 1 or 10,000 events;
     // ORDINALITY makes the ids follow the order the caller gave.
     const insert = `INSERT INTO ${this.table}
@@ -167,12 +179,7 @@ export class OutboxRepository {
       manager,
       `WITH candidates AS (
          SELECT o.id FROM ${this.table} o
-          WHERE o.published_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= now()
-            AND NOT EXISTS (
-                  SELECT 1 FROM ${this.table} s
-                   WHERE s.aggregate_type = o.aggregate_type AND s.aggregate_id = o.aggregate_id
-                     AND s.id < o.id AND s.published_at IS NULL AND s.attempts > 0
-                     AND (s.failed_at IS NOT NULL OR s.next_attempt_at > now()))
+          WHERE ${this.due}
           ORDER BY o.id
           LIMIT $1
             FOR UPDATE SKIP LOCKED
@@ -201,6 +208,20 @@ export class OutboxRepository {
         },
       }));
     return { locked: rows.length, events };
+  }
+
+  /**
+   * Whether a claim would find a row now: one probe of the pending index, no lock, no
+   * transaction. The relay polls it for a few milliseconds after running dry.
+   */
+  async hasDue(manager: EntityManager): Promise<boolean> {
+    const [row] = await this.run<{ due: boolean }[]>(
+      manager,
+      `SELECT EXISTS (
+         SELECT 1 FROM ${this.table} o
+          WHERE ${this.due}) AS due`,
+    );
+    return row.due;
   }
 
   /** Bounds the current transaction's statements and idle time (milliseconds). */

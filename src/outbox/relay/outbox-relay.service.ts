@@ -13,6 +13,8 @@ import { OutboxWakeupService } from './outbox-wakeup.service.js';
 import { retryDelayMs } from './retry-backoff.js';
 
 const MAX_OUTAGE_PAUSE_MS = 30_000;
+/** How often a relay that just ran dry looks for new rows, before it goes idle. */
+const LINGER_POLL_MS = 2;
 
 type FailedOutcome = Extract<PublishOutcome, { status: 'failed' }>;
 
@@ -39,8 +41,11 @@ export class OutboxRelayService {
   private stopping = false;
   private outageStreak = 0;
   private pausedUntil = 0;
-  /** This relay last told writers it is idle (and so, to notify it). */
-  private idleAdvertised = false;
+  /**
+   * This relay last told writers it is idle (and so, to notify it). It starts true because
+   * the flag may be set already (it is when the table is new): the first busy batch clears it.
+   */
+  private idleAdvertised = true;
   private readonly wake = () => void this.drain();
   private status: OutboxRelayStatus;
 
@@ -133,6 +138,7 @@ export class OutboxRelayService {
       }
       await this.transport.prepare();
       this.wakeup.ensureListening(this.wake);
+      let dryAt: number | undefined;
       for (;;) {
         this.wokenDuringDrain = false;
         const round = await this.drainRound();
@@ -143,9 +149,14 @@ export class OutboxRelayService {
         this.outageStreak = 0;
         this.status = { ...this.status, pausedUntil: null };
         lastError = round.warning ?? lastError;
+        if (round.published > 0) dryAt = undefined;
         if (this.stopping) break;
         if (this.wokenDuringDrain) continue;
         if (this.wakeup.listening && !this.idleAdvertised) {
+          // Steady traffic finds the relay here, polling, rather than idle: writers then
+          // send no NOTIFY, whose commit-time lock would make them queue.
+          dryAt ??= Date.now();
+          if (await this.lingerForMore(dryAt + this.options.relayLingerMs)) continue;
           // Advertise first, then look once more: a writer that read the flag before it
           // changed sent no notification, and its event is found by this last claim.
           await this.wakeup.advertiseIdle(true);
@@ -173,8 +184,14 @@ export class OutboxRelayService {
    * broker waits for the other. The claims skip each other's locked rows, and the order check
    * holds back an aggregate's later events while an earlier one is in the other batch.
    */
-  private async drainRound(): Promise<{ outage?: BatchResult; warning?: string }> {
-    const round: { outage?: BatchResult; warning?: string } = {};
+  private async drainRound(): Promise<{
+    outage?: BatchResult;
+    warning?: string;
+    published: number;
+  }> {
+    const round: { outage?: BatchResult; warning?: string; published: number } = {
+      published: 0,
+    };
     const worker = async () => {
       while (!round.outage && !this.stopping) {
         const batch = await this.relayBatch();
@@ -182,12 +199,13 @@ export class OutboxRelayService {
           round.outage ??= batch;
           return;
         }
+        round.published += batch.published;
         if (batch.eventFailures.length > 0) {
           // One line per batch, never per event.
           round.warning = `${batch.eventFailures.length} of ${batch.locked} events failed and will be retried or given up; first: ${batch.eventFailures[0].error.message}`;
           this.logger.warn(round.warning);
         }
-        if (batch.locked > 0 && this.idleAdvertised) {
+        if (batch.locked > 0 && this.idleAdvertised && this.wakeup.enabled) {
           // Busy: writers may stop notifying, which would make their commits queue.
           this.idleAdvertised = false;
           await this.wakeup.advertiseIdle(false);
@@ -200,6 +218,19 @@ export class OutboxRelayService {
     const failed = (await Promise.allSettled(workers)).find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
     return round;
+  }
+
+  /**
+   * Polls for new rows every few milliseconds until `until`: true as soon as there is one
+   * (or a tick or notification came), false once the time is up.
+   */
+  private async lingerForMore(until: number): Promise<boolean> {
+    while (Date.now() < until && !this.stopping) {
+      await new Promise((resolve) => setTimeout(resolve, LINGER_POLL_MS));
+      if (this.wokenDuringDrain) return true;
+      if (await this.repository.hasDue(this.dataSource.manager)) return true;
+    }
+    return false;
   }
 
   private pauseForOutage(batch: BatchResult): string {
