@@ -224,11 +224,18 @@ export class OutboxRepository {
     return row.due;
   }
 
-  /** Bounds the current transaction's statements and idle time (milliseconds). */
+  /**
+   * Sets up the relay's claim transaction: bounds its statements and idle time
+   * (milliseconds), and lets its commit return before the WAL is flushed. A mark lost in a
+   * database crash only makes its rows pending again, to be published again and dropped by
+   * the broker's de-duplication: at-least-once allows that, and the relay's commits then no
+   * longer queue for the disk with the writers'.
+   */
   async limitTransaction(manager: EntityManager, ms: number): Promise<void> {
     await manager.query(
       `SELECT set_config('idle_in_transaction_session_timeout', $1, true),
-              set_config('statement_timeout', $1, true)`,
+              set_config('statement_timeout', $1, true),
+              set_config('synchronous_commit', 'off', true)`,
       [String(ms)],
     );
   }
