@@ -127,7 +127,10 @@ export class BenchOutbox {
 
   async pending(): Promise<number> {
     const [{ pending }] = await this.admin.query<{ pending: number }[]>(
-      `SELECT count(*)::int AS pending FROM "${this.table}" WHERE published_at IS NULL`,
+      // The pending index's own predicate: a count that reads only pending rows, so polling it
+      // does not compete with the relay it measures.
+      `SELECT count(*)::int AS pending FROM "${this.table}"
+        WHERE published_at IS NULL AND failed_at IS NULL`,
     );
     return pending;
   }

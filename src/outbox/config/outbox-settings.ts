@@ -70,7 +70,7 @@ export const OUTBOX_SETTINGS = [
   setting({
     option: 'relayLingerMs',
     env: 'OUTBOX_RELAY_LINGER_MS',
-    default: '25',
+    default: '0',
     description:
       'With the wake-up: ms a relay that ran dry keeps polling before writers must notify it (0-10000)',
     schema: integer(0, 10_000),
