@@ -20,6 +20,11 @@ export class OutboxInstrumentation {
     this.instruments.push(instrument);
   }
 
+  /** False while no integration registered: callers can skip building what they report. */
+  get active(): boolean {
+    return this.instruments.length > 0;
+  }
+
   writeHeaders(): Readonly<Record<string, string>> | undefined {
     let merged: Record<string, string> | undefined;
     for (const instrument of this.instruments) {

@@ -42,10 +42,11 @@ export class OutboxRelayService {
   private outageStreak = 0;
   private pausedUntil = 0;
   /**
-   * This relay last told writers it is idle (and so, to notify it). It starts true because
-   * the flag may be set already (it is when the table is new): the first busy batch clears it.
+   * This relay last told writers it is idle (and so, to notify it). With the wake-up on it
+   * starts true, because the flag may be set already (it is when the table is new): the
+   * first busy batch clears it.
    */
-  private idleAdvertised = true;
+  private idleAdvertised: boolean;
   private readonly wake = () => void this.drain();
   private status: OutboxRelayStatus;
 
@@ -58,6 +59,7 @@ export class OutboxRelayService {
     private readonly instrumentation: OutboxInstrumentation,
     private readonly wakeup: OutboxWakeupService,
   ) {
+    this.idleAdvertised = wakeup.enabled;
     this.status = {
       enabled: options.relayEnabled,
       running: false,
@@ -179,10 +181,12 @@ export class OutboxRelayService {
   }
 
   /**
-   * Relays batches until none comes back full, with `relayConcurrency` batches in flight: one
-   * batch's claim and mark overlap another's publishing, so neither the database nor the
-   * broker waits for the other. The claims skip each other's locked rows, and the order check
-   * holds back an aggregate's later events while an earlier one is in the other batch.
+   * Relays batches until none comes back full. While they do come back full, up to
+   * `relayConcurrency` batches are in flight: one batch's claim and mark overlap another's
+   * publishing, so neither the database nor the broker waits for the other. A wake-up for a
+   * few events therefore costs one claim, not one per worker. The claims skip each other's
+   * locked rows, and the order check holds back an aggregate's later events while an earlier
+   * one is in the other batch.
    */
   private async drainRound(): Promise<{
     outage?: BatchResult;
@@ -192,6 +196,7 @@ export class OutboxRelayService {
     const round: { outage?: BatchResult; warning?: string; published: number } = {
       published: 0,
     };
+    const workers: Promise<void>[] = [];
     const worker = async () => {
       while (!round.outage && !this.stopping) {
         const batch = await this.relayBatch();
@@ -205,18 +210,25 @@ export class OutboxRelayService {
           round.warning = `${batch.eventFailures.length} of ${batch.locked} events failed and will be retried or given up; first: ${batch.eventFailures[0].error.message}`;
           this.logger.warn(round.warning);
         }
-        if (batch.locked > 0 && this.idleAdvertised && this.wakeup.enabled) {
+        if (batch.locked > 0 && this.idleAdvertised) {
           // Busy: writers may stop notifying, which would make their commits queue.
           this.idleAdvertised = false;
           await this.wakeup.advertiseIdle(false);
         }
         if (batch.locked < this.options.batchSize || batch.published === 0) return;
+        // A full batch means a backlog: put another batch in flight beside this one.
+        if (workers.length < this.options.relayConcurrency) workers.push(worker());
       }
     };
-    const workers = Array.from({ length: this.options.relayConcurrency }, worker);
+    workers.push(worker());
     // Every worker finishes its batch before an error surfaces: none is left running.
-    const failed = (await Promise.allSettled(workers)).find((r) => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    let rejected: PromiseRejectedResult | undefined;
+    for (let settled = 0; settled < workers.length;) {
+      const results = await Promise.allSettled(workers.slice(settled));
+      settled += results.length;
+      rejected ??= results.find((r) => r.status === 'rejected');
+    }
+    if (rejected) throw rejected.reason;
     return round;
   }
 
@@ -284,7 +296,7 @@ export class OutboxRelayService {
       await runner.commitTransaction();
       const duplicates = acks.filter((a) => a.duplicate).length;
       this.count(acks.length, duplicates, failures);
-      if (events.length > 0) {
+      if (events.length > 0 && this.instrumentation.active) {
         const byId = new Map(events.map((e) => [e.id, e]));
         this.instrumentation.batchRelayed({
           claimed: events,
