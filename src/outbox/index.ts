@@ -73,6 +73,10 @@ export {
 } from './inbox/idempotent-consumer.service.js';
 export { InboxRetentionScheduler } from './inbox/inbox-retention.scheduler.js';
 export { createInboxTableSql, dropInboxTableSql } from './inbox/inbox-table.sql.js';
+export {
+  createInboxMigration,
+  CreateEventInbox1732500000000,
+} from './inbox/inbox-table.migration.js';
 export { eventIdOf } from './inbox/event-id.js';
 export { ServerJetStream, type ServerJetStreamOptions } from './inbox/nats/server-jetstream.js';
 export { JetStreamContext } from './inbox/nats/jetstream.context.js';

@@ -7,7 +7,7 @@ import { OutboxError } from './outbox.error.js';
 export class InboxTableMissingError extends OutboxError {
   constructor(readonly table: string) {
     super(
-      `Inbox table ${table} does not exist: run the CreateEventInbox migration (npm run migration:run) or add CreateEventInbox1732500000000 to your DataSource's migrations`,
+      `Inbox table ${table} does not exist: add CreateEventInbox1732500000000, or createInboxMigration({ table, schema }), to your DataSource's migrations and run them`,
     );
   }
 }

@@ -1,3 +1,4 @@
+import { describeError, redactCredentials } from '../errors/error-text.js';
 import { isObservable, lastValueFrom } from 'rxjs';
 
 /**
@@ -34,7 +35,9 @@ export function handleToCompletion(
  * `{ status: 'error', message }` (and logs the original itself).
  */
 export function handlerFailure(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
   const message = (error as { message?: unknown } | null)?.message;
-  return typeof message === 'string' ? message : String(error);
+  // A handler's database or HTTP error may carry a connection URL: never log its password.
+  return error instanceof Error || typeof message !== 'string'
+    ? describeError(error)
+    : redactCredentials(message);
 }

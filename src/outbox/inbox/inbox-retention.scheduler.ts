@@ -27,8 +27,7 @@ export class InboxRetentionScheduler extends BatchedPurgeScheduler {
       rows: 'inbox rows',
       logger: new Logger(InboxRetentionScheduler.name),
       batchSize: options.purgeBatchSize,
-      deleteBatch: () =>
-        inbox.purge(dataSource.manager, options.retentionMs, options.purgeBatchSize),
+      deleteBatch: (limit) => inbox.purge(dataSource.manager, options.retentionMs, limit),
     });
   }
 }

@@ -51,4 +51,12 @@ describe('OutboxInstrumentation', () => {
     expect(() => instrumentation.eventsRecorded([])).not.toThrow();
     expect(seen).toEqual([0]);
   });
+
+  it('asks for batch reports only when an instrument takes them', () => {
+    const instrumentation = new OutboxInstrumentation();
+    instrumentation.register({ writeHeaders: () => ({ traceparent: 'tp' }) });
+    expect(instrumentation.reportsBatches).toBe(false);
+    instrumentation.register({ batchRelayed: () => undefined });
+    expect(instrumentation.reportsBatches).toBe(true);
+  });
 });

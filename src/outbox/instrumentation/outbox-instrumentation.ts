@@ -20,16 +20,16 @@ export class OutboxInstrumentation {
     this.instruments.push(instrument);
   }
 
-  /** False while no integration registered: callers can skip building what they report. */
-  get active(): boolean {
-    return this.instruments.length > 0;
+  /** False while no instrument takes batch reports: the relay then builds none. */
+  get reportsBatches(): boolean {
+    return this.instruments.some((i) => i.batchRelayed !== undefined);
   }
 
   writeHeaders(): Readonly<Record<string, string>> | undefined {
-    let merged: Record<string, string> | undefined;
+    let merged: Readonly<Record<string, string>> | undefined;
     for (const instrument of this.instruments) {
       const headers = this.guard('writeHeaders', () => instrument.writeHeaders?.());
-      if (headers) merged = { ...merged, ...headers };
+      if (headers) merged = merged ? { ...merged, ...headers } : headers;
     }
     return merged;
   }

@@ -1,7 +1,8 @@
-import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { resolveOutboxOptions } from '../config/resolve-outbox-options.js';
-import { quoteIdentifier } from '../config/sql-identifier.js';
 import { createOutboxTableSql, dropOutboxTableSql } from './outbox-table.sql.js';
+import { createTableMigration, type OutboxMigrationClass } from './table-migration.js';
+
+export type { OutboxMigrationClass } from './table-migration.js';
 
 /**
  * Options of `createOutboxMigration()`: give it the same `table` and `schema` as
@@ -28,9 +29,6 @@ export interface OutboxMigrationOptions {
   name?: string;
 }
 
-/** A TypeORM migration class, for a DataSource's `migrations`. @publicApi */
-export type OutboxMigrationClass = new () => MigrationInterface & { readonly name: string };
-
 /**
  * Builds the TypeORM migration that creates (and on revert drops) the outbox table and its
  * indexes. Add the result to your DataSource's `migrations`:
@@ -40,25 +38,12 @@ export type OutboxMigrationClass = new () => MigrationInterface & { readonly nam
  * @publicApi
  */
 export function createOutboxMigration(options: OutboxMigrationOptions = {}): OutboxMigrationClass {
-  const name = options.name ?? 'CreateEventOutbox1732300000000';
-  // Resolved when the migration runs, not when it is built: the migrations list is usually
-  // assembled at import time, before the environment of a test or a CLI run is final.
-  const target = () => resolveOutboxOptions({ table: options.table, schema: options.schema });
-  return class OutboxTableMigration implements MigrationInterface {
-    // TypeORM records a migration by `name`, falling back to its class name.
-    readonly name = name;
-
-    async up(runner: QueryRunner): Promise<void> {
-      const { table, schema } = target();
-      if (schema) await runner.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
-      for (const statement of createOutboxTableSql(table, schema)) await runner.query(statement);
-    }
-
-    async down(runner: QueryRunner): Promise<void> {
-      const { table, schema } = target();
-      await runner.query(dropOutboxTableSql(table, schema));
-    }
-  };
+  return createTableMigration({
+    name: options.name ?? 'CreateEventOutbox1732300000000',
+    target: () => resolveOutboxOptions({ table: options.table, schema: options.schema }),
+    create: createOutboxTableSql,
+    drop: dropOutboxTableSql,
+  });
 }
 
 /**

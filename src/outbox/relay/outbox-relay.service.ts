@@ -296,7 +296,7 @@ export class OutboxRelayService {
       await runner.commitTransaction();
       const duplicates = acks.filter((a) => a.duplicate).length;
       this.count(acks.length, duplicates, failures);
-      if (events.length > 0 && this.instrumentation.active) {
+      if (events.length > 0 && this.instrumentation.reportsBatches) {
         const byId = new Map(events.map((e) => [e.id, e]));
         this.instrumentation.batchRelayed({
           claimed: events,

@@ -26,8 +26,7 @@ export class OutboxRetentionScheduler extends BatchedPurgeScheduler {
       rows: 'published events',
       logger: new Logger(OutboxRetentionScheduler.name),
       batchSize: options.purgeBatchSize,
-      deleteBatch: () =>
-        admin.purgePublished(dataSource.manager, options.retentionMs, options.purgeBatchSize),
+      deleteBatch: (limit) => admin.purgePublished(dataSource.manager, options.retentionMs, limit),
     });
   }
 }

@@ -63,7 +63,11 @@ export function toCloudEvent(message: OutboxMessage, source: string): CloudEvent
     aggregatetype: envelope.aggregate_type,
     ...(traceparent !== undefined && { traceparent }),
     ...(tracestate !== undefined && { tracestate }),
-    data: envelope.payload,
+    // Read only if something reads it: binary mode sends the stored payload JSON as the body
+    // and never needs it parsed.
+    get data() {
+      return envelope.payload;
+    },
   };
 }
 

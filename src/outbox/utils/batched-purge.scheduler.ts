@@ -17,8 +17,8 @@ export interface BatchedPurgeJob {
   readonly rows: string;
   readonly logger: Logger;
   readonly batchSize: number;
-  /** Deletes up to `batchSize` rows; resolves with how many it deleted. */
-  readonly deleteBatch: () => Promise<number>;
+  /** Deletes up to `limit` rows; resolves with how many it deleted. */
+  readonly deleteBatch: (limit: number) => Promise<number>;
 }
 
 /**
@@ -59,7 +59,7 @@ export abstract class BatchedPurgeScheduler
     let total = 0;
     try {
       for (let i = 0; i < MAX_BATCHES_PER_RUN; i++) {
-        const deleted = await deleteBatch();
+        const deleted = await deleteBatch(batchSize);
         total += deleted;
         if (deleted < batchSize) break;
       }
