@@ -9,13 +9,19 @@ export interface Summary {
   readonly p95Ms: number;
 }
 
+/** The middle value of sorted numbers; with an even count, the mean of the two middle ones. */
+function middle(sorted: readonly number[]): number {
+  const half = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[half] : (sorted[half - 1] + sorted[half]) / 2;
+}
+
 export function summarize(samples: readonly number[]): Summary {
   const sorted = [...samples].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
   const round = (n: number) => Math.round(n * 1000) / 1000;
   return {
     runs: sorted.length,
-    medianMs: round(at(0.5)),
+    medianMs: round(middle(sorted)),
     minMs: round(sorted[0]),
     maxMs: round(sorted[sorted.length - 1]),
     p95Ms: round(at(0.95)),
@@ -56,7 +62,7 @@ export function summarizeRates(samples: readonly number[]): RateSummary {
   const sorted = [...samples].sort((a, b) => a - b);
   return {
     runs: sorted.length,
-    median: sorted[Math.floor(sorted.length / 2)],
+    median: Math.round(middle(sorted)),
     min: sorted[0],
     max: sorted[sorted.length - 1],
   };

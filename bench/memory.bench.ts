@@ -44,8 +44,7 @@ export interface MemoryResult {
  * The relay's resident memory while it drains `events` pending ~1 KB events: one relay with
  * the default settings in a process of its own (so the RSS is the relay's alone), reporting
  * `process.memoryUsage()` every 250 ms. The rows are seeded with one INSERT … SELECT, not
- * through the application. With 1,000,000 events: ~30 s of seeding and about 4 minutes of
- * draining on this 2-core machine.
+ * through the application.
  */
 export async function benchMemory(
   databaseUrl: string,

@@ -70,7 +70,7 @@ const SCENARIOS: Readonly<Record<string, Scenario>> = {
 /**
  * `npm run bench`: runs every scenario against the machine's services, prints one table per
  * scenario and a summary of the targets, and writes bench/results/latest.json and latest.svg
- * (and timestamped copies). Each scenario carries its own baseline measured in the same run,
+ * (and timestamped copies). Drain, health and write path carry baselines measured in the same run,
  * because these machines are shared and noisy. A scenario that fails is reported and the
  * others still run; every scenario removes its tables, streams and processes in `finally`.
  */
