@@ -62,7 +62,10 @@ export function summarizeRates(samples: readonly number[]): RateSummary {
   const sorted = [...samples].sort((a, b) => a - b);
   return {
     runs: sorted.length,
-    median: Math.round(middle(sorted)),
+    // Counts stay whole numbers; ratios and milliseconds keep three decimals.
+    median: sorted.every(Number.isInteger)
+      ? Math.round(middle(sorted))
+      : Math.round(middle(sorted) * 1000) / 1000,
     min: sorted[0],
     max: sorted[sorted.length - 1],
   };
