@@ -125,6 +125,20 @@ describe('writing in the caller transaction and relaying to JetStream', () => {
       [PulseCreated.create('p', circular), PayloadNotSerializableError],
       [PulseCreated.create('p', { title: 'x'.repeat(20_000) }), PayloadTooLargeError],
       [PulseCreated.create('', { title: 'no aggregate' }), InvalidDomainEventError],
+      // Would overflow nats-server's control line, or an AMQP routing key.
+      [{ ...ok, eventType: `learning_pulse.${'x'.repeat(241)}` }, InvalidDomainEventError],
+      // A regex test would coerce these to the valid-looking "null" and "undefined".
+      [{ ...ok, eventType: null }, InvalidDomainEventError],
+      [{ ...ok, eventType: undefined }, InvalidDomainEventError],
+      // The headers travel with the payload: both count against the limit (10,000 bytes here).
+      [
+        PulseCreated.create(
+          'p',
+          { title: 'x'.repeat(6_000) },
+          { headers: { 'x-big': 'y'.repeat(6_000) } },
+        ),
+        PayloadTooLargeError,
+      ],
       [
         PulseCreated.create('p', { title: 'x' }, { headers: { 'Nats-Msg-Id': 'spoof' } }),
         InvalidDomainEventError,

@@ -12,9 +12,9 @@ import {
   writeEvents,
 } from './workload.js';
 
-// 2 × publish timeout + 10 s: how long PostgreSQL lets a claim transaction live.
+// 4 × publish timeout + 10 s: how long PostgreSQL lets a claim transaction live.
 const PUBLISH_TIMEOUT_MS = 500;
-const LOCK_LIMIT_MS = PUBLISH_TIMEOUT_MS * 2 + 10_000;
+const LOCK_LIMIT_MS = PUBLISH_TIMEOUT_MS * 4 + 10_000;
 const FROZEN_APP_NAME = 'outbox_frozen_relay';
 
 describe('a relay frozen (SIGSTOP) while holding a claimed batch', () => {

@@ -178,9 +178,10 @@ export const OUTBOX_SETTINGS = [
     option: 'subjectPrefix',
     env: 'OUTBOX_SUBJECT_PREFIX',
     default: 'edupulse.domain.events',
-    description: 'Events are published on <prefix>.<event_type>',
+    description: 'Events are published on <prefix>.<event_type> (200 characters at most)',
     schema: z
       .string()
+      .max(200, 'must be 200 characters at most')
       .regex(
         new RegExp(`^${subjectToken}(\\.${subjectToken})*$`),
         'must be dot-separated NATS subject tokens without wildcards or spaces',

@@ -6,5 +6,6 @@ export * from './payload-too-large.error.js';
 export * from './outbox-transaction-required.error.js';
 export * from './outbox-table-missing.error.js';
 export * from './outbox-publish.error.js';
+export * from './event-breaks-connection.error.js';
 export * from './inbox-table-missing.error.js';
 export * from './invalid-inbox-key.error.js';

@@ -1,7 +1,7 @@
 import { OutboxError } from './outbox.error.js';
 
 /**
- * Thrown when an event's serialised payload exceeds `maxPayloadBytes`: the broker would refuse it
+ * Thrown when an event's serialised payload and headers exceed `maxPayloadBytes`: the broker would refuse it
  * forever, so it is refused while the caller can still react.
  * @publicApi
  */
@@ -13,7 +13,7 @@ export class PayloadTooLargeError extends OutboxError {
     readonly maxBytes: number,
   ) {
     super(
-      `Payload of event "${eventType}" (${eventId}) is ${sizeBytes} bytes, over the limit of ${maxBytes} bytes (OUTBOX_MAX_PAYLOAD_BYTES)`,
+      `Payload and headers of event "${eventType}" (${eventId}) are ${sizeBytes} bytes, over the limit of ${maxBytes} bytes (OUTBOX_MAX_PAYLOAD_BYTES)`,
     );
   }
 }

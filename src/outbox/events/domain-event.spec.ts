@@ -28,10 +28,18 @@ describe('defineDomainEvent', () => {
   it.each([
     [{ type: 'LearningPulseCreated', version: '1.0', aggregateType: 'x' }, /type must be/],
     [{ type: 'a..b', version: '1.0', aggregateType: 'x' }, /type must be/],
+    [{ type: `a.${'b'.repeat(254)}`, version: '1.0', aggregateType: 'x' }, /255 characters/],
+    [{ type: null as unknown as string, version: '1.0', aggregateType: 'x' }, /type must be/],
     [{ type: 'a.b', version: 'v1', aggregateType: 'x' }, /version "v1"/],
     [{ type: 'a.b', version: '1', aggregateType: 'Pulse Type' }, /aggregate type/],
   ])('rejects %j', (spec, message) => {
     expect(() => defineDomainEvent(spec)).toThrow(InvalidDomainEventError);
     expect(() => defineDomainEvent(spec)).toThrow(message);
+  });
+
+  it('accepts an event type of exactly 255 characters', () => {
+    const type = `a.${'b'.repeat(253)}`;
+    expect(type).toHaveLength(255);
+    expect(defineDomainEvent({ type, version: '1', aggregateType: 'a' }).type).toBe(type);
   });
 });

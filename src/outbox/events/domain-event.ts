@@ -42,8 +42,17 @@ export interface DomainEventDefinition<TPayload> {
   ): DomainEvent<TPayload>;
 }
 
-/** Dot-separated lower-case words: usable as a NATS subject suffix and an AMQP routing key. */
-export const EVENT_TYPE_PATTERN = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;
+/**
+ * Dot-separated lower-case words, 255 characters at most: usable as a NATS subject suffix and
+ * as an AMQP routing key (whose limit is 255 bytes). An unbounded type would let one event
+ * overflow nats-server's control line, which drops the connection on every publish.
+ */
+export const EVENT_TYPE_PATTERN = /^(?=.{1,255}$)[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;
+
+/** Whether `type` is a string that `EVENT_TYPE_PATTERN` accepts (`null` is not "null"). */
+export function isEventType(type: unknown): type is string {
+  return typeof type === 'string' && EVENT_TYPE_PATTERN.test(type);
+}
 const VERSION_PATTERN = /^\d+(\.\d+){0,2}$/;
 const AGGREGATE_TYPE_PATTERN = /^[a-z][a-z0-9_]*$/;
 
@@ -63,10 +72,10 @@ export function defineDomainEvent<TPayload>(spec: {
   aggregateType: string;
 }): DomainEventDefinition<TPayload> {
   const { type, version, aggregateType } = spec;
-  if (!EVENT_TYPE_PATTERN.test(type)) {
+  if (!isEventType(type)) {
     throw new InvalidDomainEventError(
-      type,
-      'the type must be dot-separated lower-case words, e.g. "learning_pulse.created"',
+      String(type),
+      'the type must be dot-separated lower-case words of 255 characters at most, e.g. "learning_pulse.created"',
     );
   }
   if (!VERSION_PATTERN.test(version)) {

@@ -6,7 +6,7 @@ import { InvalidDomainEventError } from '../errors/invalid-domain-event.error.js
 import { OutboxTransactionRequiredError } from '../errors/outbox-transaction-required.error.js';
 import { PayloadNotSerializableError } from '../errors/payload-not-serializable.error.js';
 import { PayloadTooLargeError } from '../errors/payload-too-large.error.js';
-import { EVENT_TYPE_PATTERN, type DomainEvent } from '../events/domain-event.js';
+import { isEventType, type DomainEvent } from '../events/domain-event.js';
 import type { EventEnvelope } from '../events/event-envelope.js';
 import { OutboxInstrumentation } from '../instrumentation/outbox-instrumentation.js';
 import {
@@ -154,9 +154,13 @@ export class OutboxRepository {
       columns.aggregateType.push(event.aggregateType);
       columns.aggregateId.push(event.aggregateId);
       columns.occurredAt.push(event.occurredAt.toISOString());
-      columns.payload.push(this.serializedPayload(event));
-      const headers = checkedHeaders(event);
-      columns.headers.push(JSON.stringify(stamped ? { ...stamped, ...headers } : headers));
+      const payload = this.serializedPayload(event);
+      const headers = JSON.stringify(
+        stamped ? { ...stamped, ...checkedHeaders(event) } : checkedHeaders(event),
+      );
+      this.assertSize(event, payload, headers);
+      columns.payload.push(payload);
+      columns.headers.push(headers);
     }
     const parameters: unknown[] = Object.values(columns);
     if (this.options.relayWakeup === 'notify') parameters.push(this.channel);
@@ -320,7 +324,12 @@ export class OutboxRepository {
       // PostgreSQL's jsonb cannot store NUL characters.
       throw new PayloadNotSerializableError(event.eventType, event.eventId, 'it contains \\u0000');
     }
-    const size = Buffer.byteLength(json);
+    return json;
+  }
+
+  /** The headers travel with the payload, so the broker's size limit is on both. */
+  private assertSize(event: DomainEvent, payload: string, headers: string): void {
+    const size = Buffer.byteLength(payload) + Buffer.byteLength(headers);
     if (size > this.options.maxPayloadBytes) {
       throw new PayloadTooLargeError(
         event.eventType,
@@ -329,7 +338,6 @@ export class OutboxRepository {
         this.options.maxPayloadBytes,
       );
     }
-    return json;
   }
 
   private run<T = unknown>(manager: EntityManager, sql: string, parameters?: unknown[]) {
@@ -362,8 +370,11 @@ function envelopeOf(row: ClaimedRow): EventEnvelope {
 }
 
 function assertValid(event: DomainEvent): void {
-  if (!EVENT_TYPE_PATTERN.test(event.eventType)) {
-    throw new InvalidDomainEventError(event.eventType, 'malformed event type');
+  if (!isEventType(event.eventType)) {
+    throw new InvalidDomainEventError(
+      String(event.eventType),
+      'malformed event type: dot-separated lower-case words, 255 characters at most',
+    );
   }
   if (typeof event.aggregateId !== 'string' || event.aggregateId.trim() === '') {
     throw new InvalidDomainEventError(event.eventType, 'the aggregate id is missing');

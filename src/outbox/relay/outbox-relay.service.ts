@@ -6,6 +6,8 @@ import { OUTBOX_DATA_SOURCE, OUTBOX_OPTIONS } from '../outbox.constants.js';
 import { OutboxInstrumentation } from '../instrumentation/outbox-instrumentation.js';
 import type { ClaimedEvent } from '../persistence/claimed-event.js';
 import { OutboxRepository, type EventFailure } from '../persistence/outbox.repository.js';
+import { EventBreaksConnectionError } from '../errors/event-breaks-connection.error.js';
+import { OutboxPublishError } from '../errors/outbox-publish.error.js';
 import { OutboxPublisher, type PublishOutcome } from '../transport/outbox-publisher.js';
 import { OUTBOX_TRANSPORT, type OutboxTransport } from '../transport/outbox-transport.js';
 import type { OutboxRelayStatus } from './outbox-relay-status.js';
@@ -15,6 +17,8 @@ import { retryDelayMs } from './retry-backoff.js';
 const MAX_OUTAGE_PAUSE_MS = 30_000;
 /** How often a relay that just ran dry looks for new rows, before it goes idle. */
 const LINGER_POLL_MS = 2;
+/** How often the relay asks whether the broker answers again after a lost connection. */
+const BROKER_PROBE_INTERVAL_MS = 50;
 
 type FailedOutcome = Extract<PublishOutcome, { status: 'failed' }>;
 
@@ -276,19 +280,18 @@ export class OutboxRelayService {
       );
       const outcomes =
         events.length > 0
-          ? await this.instrumentation.aroundPublish(events, () =>
-              this.publisher.publishAll(events),
-            )
+          ? await this.instrumentation.aroundPublish(events, () => this.publish(events))
           : [];
       const acks = outcomes.filter((o) => o.status === 'acknowledged');
       const acknowledged = acks.map((o) => o.id);
       const failed = outcomes.filter((o): o is FailedOutcome => o.status === 'failed');
       const outage = this.outage(failed, acknowledged.length);
       await this.repository.markPublished(runner.manager, acknowledged);
-      // A lost connection is never the event's fault, even when part of the batch got through.
+      // A lost connection is never the event's fault, even when part of the batch got through,
+      // unless the event was found to be what broke it.
       const charged = outage
         ? []
-        : failed.filter((f) => !this.transport.isConnectionFailure(f.error.cause));
+        : failed.filter((f) => f.permanent || !this.transport.isConnectionFailure(f.error.cause));
       const failures = this.failures(charged, events);
       await this.repository.recordFailures(runner.manager, failures);
       // A crash before this commit leaves acknowledged rows pending: they are published again
@@ -318,6 +321,57 @@ export class OutboxRelayService {
       throw error;
     } finally {
       await runner.release();
+    }
+  }
+
+  /**
+   * Publishes the batch, pipelined. When the connection was lost meanwhile and the broker
+   * answers right after, an event of the batch may be what broke it (nats-server drops a
+   * client that sends a subject longer than its control line): the events left are then
+   * published one at a time, and one whose publish alone loses the connection again, while the
+   * broker answers after it, can never be taken. Without this, such an event would pass for an
+   * outage on every try and stop the whole outbox.
+   */
+  private async publish(events: readonly ClaimedEvent[]): Promise<PublishOutcome[]> {
+    const losses = () => this.transport.connectionLosses?.() ?? 0;
+    const before = losses();
+    const outcomes = await this.publisher.publishAll(events);
+    if (losses() === before || this.stopping) return outcomes;
+    const left = new Set(outcomes.filter((o) => o.status !== 'acknowledged').map((o) => o.id));
+    if (left.size === 0 || !(await this.brokerAnswers())) return outcomes;
+    const again = new Map<string, PublishOutcome>();
+    const suspects = events.filter((e) => left.has(e.id));
+    const lostBefore = losses();
+    for (const outcome of await this.publisher.publishInTurn(suspects)) {
+      again.set(outcome.id, outcome);
+      if (outcome.status !== 'failed') continue;
+      // Only the last one sent can have broken the connection.
+      if (losses() !== lostBefore && (await this.brokerAnswers())) {
+        again.set(outcome.id, {
+          ...outcome,
+          error: new OutboxPublishError(
+            outcome.error.eventId,
+            outcome.error.pattern,
+            new EventBreaksConnectionError(outcome.error.cause),
+          ),
+          permanent: true,
+        });
+      }
+    }
+    return outcomes.map((o) => again.get(o.id) ?? o);
+  }
+
+  /** Polls the broker's health until it answers, for at most one publish timeout. */
+  private async brokerAnswers(): Promise<boolean> {
+    const deadline = Date.now() + this.options.publishTimeoutMs;
+    for (;;) {
+      try {
+        await this.transport.checkHealth();
+        return true;
+      } catch {
+        if (Date.now() >= deadline || this.stopping) return false;
+        await new Promise((resolve) => setTimeout(resolve, BROKER_PROBE_INTERVAL_MS));
+      }
     }
   }
 
@@ -373,6 +427,7 @@ export class OutboxRelayService {
    * rows; its late mark then fails and its batch is simply published again.
    */
   private lockHoldLimitMs(): number {
-    return this.options.publishTimeoutMs * 2 + 10_000;
+    // The batch, a probe of the broker, the suspect published alone and a second probe.
+    return this.options.publishTimeoutMs * 4 + 10_000;
   }
 }

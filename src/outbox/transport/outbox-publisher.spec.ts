@@ -151,4 +151,33 @@ describe('OutboxPublisher', () => {
     expect(acknowledged).toBeLessThan(20);
     expect(outcomes.slice(acknowledged).every((o) => o.status === 'blocked')).toBe(true);
   });
+
+  it('publishes in turn one event at a time, in claim order, and blocks the rest after a failure', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const sent: number[] = [];
+    const transport = fakeTransport((_, m) =>
+      m.envelope.payload === 3
+        ? throwError(() => 'Connection lost')
+        : ackAfterTick(
+            () => {
+              sent.push(m.envelope.payload as number);
+              peak = Math.max(peak, ++inFlight);
+            },
+            () => inFlight--,
+          )('', m),
+    );
+    const options = resolveOutboxOptions({ env: {} });
+    const outcomes = await new OutboxPublisher(options, transport).publishInTurn(claimed(6));
+    expect(peak).toBe(1);
+    expect(sent).toEqual([0, 1, 2]);
+    expect(outcomes.map((o) => o.status)).toEqual([
+      'acknowledged',
+      'acknowledged',
+      'acknowledged',
+      'failed',
+      'blocked',
+      'blocked',
+    ]);
+  });
 });

@@ -60,6 +60,24 @@ export class OutboxPublisher {
     return results.flat();
   }
 
+  /**
+   * Publishes one event at a time, in claim order, and stops at the first failure: the rest
+   * is 'blocked'. Used to find the event that broke the broker connection, which pipelining
+   * cannot tell from the events sent beside it.
+   */
+  async publishInTurn(events: readonly ClaimedEvent[]): Promise<PublishOutcome[]> {
+    const outcomes: PublishOutcome[] = [];
+    let failed = false;
+    for (const event of events) {
+      const outcome: PublishOutcome = failed
+        ? { id: event.id, status: 'blocked' }
+        : await this.publish(event);
+      failed ||= outcome.status === 'failed';
+      outcomes.push(outcome);
+    }
+    return outcomes;
+  }
+
   private async publishChain(
     chain: readonly ClaimedEvent[],
     deadline: number,

@@ -39,6 +39,13 @@ export interface OutboxTransport {
    */
   isConnectionFailure(error: unknown): boolean;
   /**
+   * Optional: how many times the connection was lost so far. When it grows during a batch and
+   * the broker answers right after, the relay suspects an event that breaks the connection
+   * (nats-server drops a client whose subject overflows its control line) and publishes the
+   * batch one event at a time to find it, rather than pausing for an outage forever.
+   */
+  connectionLosses?(): number;
+  /**
    * Probes the application's own connection (no new connection per probe): resolves with
    * details for health output, or rejects with the reason. Never includes credentials.
    */

@@ -35,6 +35,7 @@ export class NatsJetStreamTransport implements OutboxTransport, OnApplicationShu
   // A failed preparation is forgotten, so the next tick tries again.
   private readonly preparation = new OnceUntilFailure(() => this.ensureStream());
   private connectionStatus = 'not connected yet';
+  private losses = 0;
   private jsm: { connection: NatsConnection; manager: JetStreamManager } | undefined;
 
   constructor(private readonly options: ResolvedOutboxOptions) {
@@ -49,11 +50,19 @@ export class NatsJetStreamTransport implements OutboxTransport, OnApplicationShu
       serializer: new NatsEnvelopeSerializer(options),
       publishTimeout: options.publishTimeoutMs,
     });
-    this.client.status.subscribe((status) => (this.connectionStatus = status));
+    this.client.status.subscribe((status) => {
+      const next = String(status);
+      if (next === 'disconnected' && this.connectionStatus !== next) this.losses++;
+      this.connectionStatus = next;
+    });
   }
 
   publish(pattern: string, message: OutboxMessage): Promise<PubAck> {
     return this.client.publishEvent(pattern, message);
+  }
+
+  connectionLosses(): number {
+    return this.losses;
   }
 
   patternFor(eventType: string): string {

@@ -66,8 +66,12 @@ export class RabbitMqTransport implements OutboxTransport, OnApplicationShutdown
     return { duplicate: false };
   }
 
-  isPermanentFailure(): boolean {
-    return false;
+  isPermanentFailure(error: unknown): boolean {
+    // amqplib refuses to encode a field (a routing key over 255 characters) before sending;
+    // the channel re-emits that as an 'error' event, which Node wraps with the TypeError as
+    // its context.
+    const cause = (error as { context?: unknown } | undefined)?.context ?? error;
+    return cause instanceof TypeError && /^Field '\w+' is the wrong type/.test(cause.message);
   }
 
   isConnectionFailure(error: unknown): boolean {
