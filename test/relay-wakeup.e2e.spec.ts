@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { wakeupChannel } from '../src/outbox/persistence/outbox-table.sql.js';
+import { relayIdleSequence, wakeupChannel } from '../src/outbox/persistence/outbox-table.sql.js';
 import { eventually } from './support/eventually.js';
 import { PulseCreated } from './support/events.js';
 import { TestStream } from './support/jetstream.js';
@@ -11,46 +11,73 @@ import { TEST_DATABASE_URL } from './support/test-env.js';
 const NEVER = '0 0 0 1 1 *';
 
 describe('LISTEN/NOTIFY wake-up', () => {
-  const table = new TestOutboxTable();
   const stream = new TestStream();
-  const channel = wakeupChannel(table.table);
+  const tables: TestOutboxTable[] = [];
   const apps: RelayApp[] = [];
 
-  const start = async (options: Parameters<typeof startRelayApp>[0]) => {
-    const app = await startRelayApp({
-      table: table.table,
-      stream: stream.stream,
-      subjectPrefix: stream.subjectPrefix,
-      relayCron: NEVER,
-      ...options,
-    });
-    apps.push(app);
-    return app;
-  };
-  const record = (app: RelayApp, title: string) => {
-    const event = PulseCreated.create(`pulse-${title}`, { title });
-    return table.dataSource
-      .transaction((manager) => app.repository.add(manager, event))
-      .then(() => event);
-  };
-  const isPublished = async (eventId: string) =>
-    (await table.publishedEventIds()).includes(eventId);
-  const idleFlag = async () => {
-    const [row] = await table.dataSource.query<{ last_value: string }[]>(
-      `SELECT last_value FROM "${table.table.slice(0, 52)}_relay_idle"`,
-    );
-    return Number(row.last_value);
-  };
-  const listenerPid = async () => {
-    const rows = await table.dataSource.query<{ pid: number }[]>(
-      `SELECT pid FROM pg_stat_activity WHERE query = $1`,
-      [`LISTEN "${channel}"`],
-    );
-    return rows.length === 1 ? rows[0].pid : undefined;
-  };
+  /** Each test has its own table, and so its own idle flag and channel. */
+  async function setup() {
+    const table = await new TestOutboxTable().create();
+    tables.push(table);
+    const channel = wakeupChannel(table.table);
+    const start = async (options: Parameters<typeof startRelayApp>[0] = {}) => {
+      const app = await startRelayApp({
+        table: table.table,
+        stream: stream.stream,
+        subjectPrefix: stream.subjectPrefix,
+        relayCron: NEVER,
+        ...options,
+      });
+      apps.push(app);
+      return app;
+    };
+    const record = (app: RelayApp, title: string) => {
+      const event = PulseCreated.create(`pulse-${title}`, { title });
+      return table.dataSource
+        .transaction((manager) => app.repository.add(manager, event))
+        .then(() => event);
+    };
+    const isPublished = async (eventId: string) =>
+      (await table.publishedEventIds()).includes(eventId);
+    const idleFlag = async () => {
+      const [row] = await table.dataSource.query<{ last_value: string }[]>(
+        `SELECT last_value FROM ${relayIdleSequence(table.table)}`,
+      );
+      return Number(row.last_value);
+    };
+    const setIdleFlag = (value: 0 | 1) =>
+      table.dataSource.query(`SELECT setval($1::regclass, $2)`, [
+        relayIdleSequence(table.table),
+        value,
+      ]);
+    const listenerPid = async () => {
+      const rows = await table.dataSource.query<{ pid: number }[]>(
+        `SELECT pid FROM pg_stat_activity WHERE query = $1`,
+        [`LISTEN "${channel}"`],
+      );
+      return rows.length === 1 ? rows[0].pid : undefined;
+    };
+    /** Collects the channel's notifications; `settle()` waits until all sent so far are in. */
+    const tap = async () => {
+      const listener = new Client({ connectionString: TEST_DATABASE_URL });
+      await listener.connect();
+      const payloads: string[] = [];
+      listener.on('notification', (n) => payloads.push(n.payload ?? ''));
+      await listener.query(`LISTEN "${channel}"`);
+      return {
+        payloads,
+        // Notifications arrive in commit order: once the sentinel is in, every earlier one is.
+        settle: async () => {
+          await table.dataSource.query(`SELECT pg_notify($1, 'sentinel')`, [channel]);
+          await eventually(() => payloads.includes('sentinel'), { what: 'the sentinel' });
+        },
+        close: () => listener.end(),
+      };
+    };
+    return { table, start, record, isPublished, idleFlag, setIdleFlag, listenerPid, tap };
+  }
 
   beforeAll(async () => {
-    await table.create();
     await (await stream.connect()).create();
   });
 
@@ -60,48 +87,88 @@ describe('LISTEN/NOTIFY wake-up', () => {
 
   afterAll(async () => {
     await stream.destroy();
-    await table.drop();
+    await Promise.all(tables.map((t) => t.drop()));
   });
 
   it('publishes a committed event with no cron tick, and marks the relay idle again', async () => {
-    const app = await start({});
+    const { start, record, isPublished, idleFlag, listenerPid } = await setup();
+    const app = await start();
     await eventually(async () => (await listenerPid()) && (await idleFlag()) === 1, {
       what: 'the relay listening and idle',
     });
     const event = await record(app, 'woken');
     await eventually(() => isPublished(event.eventId), { what: 'the event published' });
     await eventually(async () => (await idleFlag()) === 1, { what: 'the relay idle again' });
+    // The commit is visible before the relay has counted it: wait on the relay's own status.
+    await eventually(() => app.relay.getStatus().publishedTotal === 1, {
+      what: 'the relay to count the event',
+    });
     expect(app.relay.getStatus().publishedTotal).toBe(1);
   });
 
+  it('a relay that starts while the flag is 0, with nothing to do, sets it and is woken', async () => {
+    const { start, record, isPublished, idleFlag, setIdleFlag, listenerPid } = await setup();
+    // As a relay stopped or killed right after a busy batch leaves it.
+    await setIdleFlag(0);
+    const app = await start();
+    await eventually(listenerPid, { what: 'the relay listening' });
+    await eventually(async () => (await idleFlag()) === 1, {
+      what: 'the relay to tell writers to notify it',
+    });
+    // The cron never fires: only a notification can get this published.
+    const event = await record(app, 'after-zero-flag');
+    await eventually(() => isPublished(event.eventId), { what: 'the event published' });
+  });
+
+  it('sets the flag again on a cron tick after another relay left it at 0', async () => {
+    const { start, idleFlag, setIdleFlag, listenerPid } = await setup();
+    const app = await start();
+    await eventually(async () => (await listenerPid()) && (await idleFlag()) === 1, {
+      what: 'the relay listening and idle',
+    });
+    await setIdleFlag(0);
+    await app.relay.tick();
+    expect(await idleFlag()).toBe(1);
+  });
+
+  it('leaves the flag at 1 when it is stopped in the middle of a drain', async () => {
+    const { table, start, idleFlag, listenerPid } = await setup();
+    const writer = await start({ relayEnabled: false });
+    const backlog = Array.from({ length: 2_000 }, (_, n) => PulseCreated.create(`p-${n}`, { n }));
+    await table.dataSource.transaction((m) => writer.repository.add(m, backlog));
+    // Small batches: the drain takes hundreds of batches, and the stop lands between two.
+    const app = await start({ batchSize: 5, relayConcurrency: 1 });
+    await eventually(listenerPid, { what: 'the relay listening' });
+    await eventually(() => app.relay.getStatus().publishedTotal > 0, {
+      what: 'the drain under way',
+    });
+    expect(await idleFlag()).toBe(0);
+    await app.app.close();
+    apps.splice(apps.indexOf(app), 1);
+    expect((await table.counts()).pending).toBeGreaterThan(0);
+    expect(await idleFlag()).toBe(1);
+  });
+
   it('notifies only while the flag says idle, and never with the wake-up off', async () => {
-    const listener = new Client({ connectionString: TEST_DATABASE_URL });
-    await listener.connect();
-    const payloads: string[] = [];
-    listener.on('notification', (n) => payloads.push(n.payload ?? ''));
-    await listener.query(`LISTEN "${channel}"`);
+    const { start, record, setIdleFlag, tap } = await setup();
+    const notifications = await tap();
     try {
       const writer = await start({ relayEnabled: false });
       const quiet = await start({ relayEnabled: false, relayWakeup: 'off' });
-      await table.dataSource.query(`SELECT setval($1::regclass, 0)`, [
-        `"${table.table.slice(0, 52)}_relay_idle"`,
-      ]);
+      await setIdleFlag(0);
       await record(writer, 'busy');
-      await table.dataSource.query(`SELECT setval($1::regclass, 1)`, [
-        `"${table.table.slice(0, 52)}_relay_idle"`,
-      ]);
+      await setIdleFlag(1);
       await record(quiet, 'off');
       await record(writer, 'idle');
-      // Notifications arrive in commit order: once the sentinel is in, every earlier one is.
-      await table.dataSource.query(`SELECT pg_notify($1, 'sentinel')`, [channel]);
-      await eventually(() => payloads.includes('sentinel'), { what: 'the sentinel' });
-      expect(payloads).toEqual(['', 'sentinel']);
+      await notifications.settle();
+      expect(notifications.payloads).toEqual(['', 'sentinel']);
     } finally {
-      await listener.end();
+      await notifications.close();
     }
   });
 
   it('while it lingers after a drain, picks up new events by polling, and writers send no NOTIFY', async () => {
+    const { start, record, isPublished, idleFlag, listenerPid, tap } = await setup();
     // Long enough that the second write surely lands inside the linger.
     const app = await start({ relayLingerMs: 10_000 });
     await eventually(listenerPid, { what: 'the relay listening' });
@@ -109,31 +176,27 @@ describe('LISTEN/NOTIFY wake-up', () => {
     await eventually(() => isPublished(first.eventId), { what: 'the first event published' });
     expect(await idleFlag()).toBe(0);
 
-    const listener = new Client({ connectionString: TEST_DATABASE_URL });
-    await listener.connect();
-    const payloads: string[] = [];
-    listener.on('notification', (n) => payloads.push(n.payload ?? ''));
-    await listener.query(`LISTEN "${channel}"`);
+    const notifications = await tap();
     try {
       const second = await record(app, 'second');
       await eventually(() => isPublished(second.eventId), { what: 'the second event published' });
-      await table.dataSource.query(`SELECT pg_notify($1, 'sentinel')`, [channel]);
-      await eventually(() => payloads.includes('sentinel'), { what: 'the sentinel' });
-      expect(payloads).toEqual(['sentinel']);
+      await notifications.settle();
+      expect(notifications.payloads).toEqual(['sentinel']);
     } finally {
-      await listener.end();
+      await notifications.close();
     }
   });
 
   it('listens again on the next tick after its connection is killed', async () => {
-    const app = await start({});
+    const { table, start, record, isPublished, idleFlag, listenerPid } = await setup();
+    const app = await start();
     const first = await eventually(listenerPid, { what: 'the relay listening' });
     await table.dataSource.query(`SELECT pg_terminate_backend($1)`, [first]);
     await eventually(async () => (await listenerPid()) !== first, { what: 'the listener gone' });
     // Ticks, as the cron would run them: the relay may notice the lost socket after the first.
     const second = await eventually(
       async () => {
-        await app.relay.drain();
+        await app.relay.tick();
         return listenerPid();
       },
       { what: 'the relay listening again' },

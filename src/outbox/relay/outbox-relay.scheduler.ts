@@ -33,7 +33,7 @@ export class OutboxRelayScheduler
 
   onApplicationBootstrap(): void {
     if (!this.options.relayEnabled) return;
-    scheduleJob(this.registry, OUTBOX_RELAY_JOB, this.options.relayCron, () => this.relay.drain());
+    scheduleJob(this.registry, OUTBOX_RELAY_JOB, this.options.relayCron, () => this.relay.tick());
     const wakeup = this.options.relayWakeup === 'notify' ? ', woken by LISTEN/NOTIFY' : '';
     this.logger.log(`Relay scheduled (${this.options.relayCron}${wakeup})`);
     // Do not wait for the first tick: publish what is already pending right away.

@@ -46,12 +46,20 @@ export class OutboxRelayService {
   private outageStreak = 0;
   private pausedUntil = 0;
   /**
-   * This relay last told writers it is idle (and so, to notify it). With the wake-up on it
-   * starts true, because the flag may be set already (it is when the table is new): the
-   * first busy batch clears it.
+   * What this relay last wrote to the shared idle flag (true: writers must notify it), or
+   * undefined when it does not know what the flag holds: at start, when it starts listening,
+   * and at every cron tick. Another relay may have left the flag at 0 (stopped or killed right
+   * after a batch), so an idle relay that does not know writes it again, or no writer would
+   * ever wake it.
    */
-  private idleAdvertised: boolean;
-  private readonly wake = () => void this.drain();
+  private advertised: boolean | undefined;
+  private readonly wakeupHandlers = {
+    onWake: () => void this.drain(),
+    onListening: () => {
+      this.advertised = undefined;
+      void this.drain();
+    },
+  };
   private status: OutboxRelayStatus;
 
   constructor(
@@ -63,7 +71,6 @@ export class OutboxRelayService {
     private readonly instrumentation: OutboxInstrumentation,
     private readonly wakeup: OutboxWakeupService,
   ) {
-    this.idleAdvertised = wakeup.enabled;
     this.status = {
       enabled: options.relayEnabled,
       running: false,
@@ -103,6 +110,15 @@ export class OutboxRelayService {
     return this.inFlight;
   }
 
+  /**
+   * The cron tick: a drain that also writes the idle flag again once it runs dry, in case
+   * another relay left it at 0.
+   */
+  tick(): Promise<void> {
+    this.advertised = undefined;
+    return this.drain();
+  }
+
   /** No batch starts after this; the one in flight finishes. */
   requestStop(): void {
     this.stopping = true;
@@ -115,18 +131,24 @@ export class OutboxRelayService {
    */
   async stop(): Promise<void> {
     this.stopping = true;
-    if (!this.inFlight) return;
-    let timer: NodeJS.Timeout | undefined;
-    const gaveUp = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(true), this.options.shutdownTimeoutMs);
-    });
-    const finished = this.inFlight.then(() => false);
-    if (await Promise.race([finished, gaveUp])) {
-      this.logger.warn(
-        `Batch in flight still running after ${this.options.shutdownTimeoutMs} ms; it will roll back and be published again`,
-      );
+    if (this.inFlight) {
+      let timer: NodeJS.Timeout | undefined;
+      const gaveUp = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), this.options.shutdownTimeoutMs);
+      });
+      const finished = this.inFlight.then(() => false);
+      if (await Promise.race([finished, gaveUp])) {
+        this.logger.warn(
+          `Batch in flight still running after ${this.options.shutdownTimeoutMs} ms; it will roll back and be published again`,
+        );
+      }
+      clearTimeout(timer);
     }
-    clearTimeout(timer);
+    // A relay stopped after a busy batch leaves the flag at 0, and an idle replica would then
+    // never be notified. 1 is always safe: at worst writers notify a relay that is busy.
+    if (this.advertised === false && this.dataSource.isInitialized) {
+      await this.wakeup.advertiseIdle(true).catch(() => undefined);
+    }
   }
 
   private async drainLoop(): Promise<void> {
@@ -143,7 +165,7 @@ export class OutboxRelayService {
         return;
       }
       await this.transport.prepare();
-      this.wakeup.ensureListening(this.wake);
+      this.wakeup.ensureListening(this.wakeupHandlers);
       let dryAt: number | undefined;
       for (;;) {
         this.wokenDuringDrain = false;
@@ -158,7 +180,7 @@ export class OutboxRelayService {
         if (round.published > 0) dryAt = undefined;
         if (this.stopping) break;
         if (this.wokenDuringDrain) continue;
-        if (this.wakeup.listening && !this.idleAdvertised) {
+        if (this.wakeup.listening && this.advertised !== true) {
           // Steady traffic finds the relay here, polling, rather than idle: writers then
           // send no NOTIFY, whose commit-time lock would make them queue.
           dryAt ??= Date.now();
@@ -166,7 +188,7 @@ export class OutboxRelayService {
           // Advertise first, then look once more: a writer that read the flag before it
           // changed sent no notification, and its event is found by this last claim.
           await this.wakeup.advertiseIdle(true);
-          this.idleAdvertised = true;
+          this.advertised = true;
           continue;
         }
         break;
@@ -214,9 +236,9 @@ export class OutboxRelayService {
           round.warning = `${batch.eventFailures.length} of ${batch.locked} events failed and will be retried or given up; first: ${batch.eventFailures[0].error.message}`;
           this.logger.warn(round.warning);
         }
-        if (batch.locked > 0 && this.idleAdvertised) {
+        if (batch.locked > 0 && this.advertised !== false) {
           // Busy: writers may stop notifying, which would make their commits queue.
-          this.idleAdvertised = false;
+          this.advertised = false;
           await this.wakeup.advertiseIdle(false);
         }
         if (batch.locked < this.options.batchSize || batch.published === 0) return;

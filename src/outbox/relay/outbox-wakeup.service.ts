@@ -14,6 +14,17 @@ interface ListeningClient {
   removeAllListeners(event?: string): unknown;
 }
 
+/** What the listener calls in the relay. */
+export interface WakeupHandlers {
+  /** A writer's notification arrived. */
+  readonly onWake: () => void;
+  /**
+   * LISTEN took effect: look for events committed before it, and tell writers to notify from
+   * now on, whatever the shared flag holds.
+   */
+  readonly onListening: () => void;
+}
+
 /**
  * The relay's LISTEN/NOTIFY side: one dedicated connection that listens on the table's
  * channel, and the idle flag writers read to decide whether to notify. Best effort by design:
@@ -51,10 +62,10 @@ export class OutboxWakeupService {
    * Starts listening unless it already does or is about to; never throws and never waits,
    * so the relay's tick can call it every time and a lost connection is retried on the next.
    */
-  ensureListening(onWake: () => void): void {
+  ensureListening(handlers: WakeupHandlers): void {
     if (!this.enabled || this.stopped || this.client || this.connecting) return;
     if (!this.dataSource.isInitialized) return;
-    this.connecting = this.listen(onWake).finally(() => {
+    this.connecting = this.listen(handlers).finally(() => {
       this.connecting = undefined;
     });
   }
@@ -78,7 +89,7 @@ export class OutboxWakeupService {
     this.drop();
   }
 
-  private async listen(onWake: () => void): Promise<void> {
+  private async listen({ onWake, onListening }: WakeupHandlers): Promise<void> {
     let client: ListeningClient | undefined;
     let release: ((error?: unknown) => void) | undefined;
     try {
@@ -98,7 +109,7 @@ export class OutboxWakeupService {
       this.warned = false;
       this.logger.log(`Listening for new events on channel ${this.channel}`);
       // Events committed before LISTEN took effect sent no notification: look once.
-      onWake();
+      onListening();
     } catch (error) {
       client?.removeAllListeners();
       client?.on('error', () => undefined);
