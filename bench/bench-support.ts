@@ -132,7 +132,7 @@ export interface TargetCheck {
   readonly 'measured ÷ target': string;
 }
 
-/** What a scenario prints: its tables, a line or two, its targets and its README rows. */
+/** What a scenario prints: its tables, a line or two, its targets and its rows of the table in docs/benchmarks.md. */
 export interface ScenarioReport {
   readonly tables: Readonly<Record<string, Record<string, Record<string, unknown>>>>;
   readonly lines: readonly string[];
@@ -140,10 +140,10 @@ export interface ScenarioReport {
   readonly readme: readonly ReadmeRow[];
 }
 
-/** A row of the README's table: scenario, median, min, max, target. */
+/** A row of the table in docs/benchmarks.md: scenario, median, min, max, target. */
 export type ReadmeRow = readonly [string, string, string, string, string];
 
-/** A README row; the target cell lists each check as "target: met/**missed** (value, ratio)". */
+/** A row of that table; the target cell lists each check as "target: met/**missed** (value, ratio)". */
 export function readmeRow(
   scenario: string,
   median: string,

@@ -1,10 +1,8 @@
+import { groupOutboxOptions } from '../tools/flat-outbox-options.js';
 import { DataSource } from 'typeorm';
 import { resolveOutboxOptions } from '../src/outbox/config/resolve-outbox-options.js';
-import { OutboxRepository } from '../src/outbox/persistence/outbox.repository.js';
-import {
-  createOutboxTableSql,
-  dropOutboxTableSql,
-} from '../src/outbox/persistence/outbox-table.sql.js';
+import { OutboxBacklogReader } from '../src/outbox/table/outbox-backlog.reader.js';
+import { createOutboxTableSql, dropOutboxTableSql } from '../src/outbox/table/outbox-table.sql.js';
 import {
   checkTarget,
   formatNumber,
@@ -36,7 +34,7 @@ export async function benchHealthProbe(
   pendingRows = 1_000_000,
 ): Promise<HealthProbeResult> {
   const table = unique('bench_health');
-  const options = resolveOutboxOptions({ env: {}, table });
+  const options = resolveOutboxOptions(groupOutboxOptions({ table }));
   const dataSource = await new DataSource({ type: 'postgres', url: databaseUrl }).initialize();
   try {
     for (const sql of createOutboxTableSql(table)) await dataSource.query(sql);
@@ -53,9 +51,9 @@ export async function benchHealthProbe(
     await fill(false);
     await dataSource.query(`VACUUM ANALYZE "${table}"`);
 
-    const repository = new OutboxRepository(options);
+    const reader = new OutboxBacklogReader(options);
     const manager = dataSource.manager;
-    const probe = await time(() => repository.backlog(manager, options.healthCountCap), 50);
+    const probe = await time(() => reader.backlog(manager, options.healthCountCap), 50);
     const baselineSelect1 = await time(() => manager.query('SELECT 1'), 50);
     const uncappedCount = await time(
       () =>

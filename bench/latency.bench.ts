@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { OUTBOX_SETTINGS } from '../src/outbox/index.js';
+import { OUTBOX_SETTINGS } from '../src/outbox/config/outbox-settings.js';
 import {
   checkTarget,
   formatNumber,

@@ -1,3 +1,4 @@
+import type { FlatOutboxOptions } from '../tools/flat-outbox-options.js';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { DataSource } from 'typeorm';
@@ -5,12 +6,8 @@ import {
   defineDomainEvent,
   type CreateDomainEventOptions,
   type DomainEvent,
-  type OutboxModuleOptions,
 } from '../src/outbox/index.js';
-import {
-  createOutboxTableSql,
-  dropOutboxTableSql,
-} from '../src/outbox/persistence/outbox-table.sql.js';
+import { createOutboxTableSql, dropOutboxTableSql } from '../src/outbox/table/outbox-table.sql.js';
 
 /** The padding that makes a benchmark event's payload about 1 KB of JSON. */
 export const PAYLOAD_PAD = 'x'.repeat(900);
@@ -31,7 +28,7 @@ export function benchEvent(n: number, options?: CreateDomainEventOptions): Domai
  * How the relay learns of new events: `off` is the cron tick alone (the default
  * `OUTBOX_RELAY_CRON`, every second), `notify` the LISTEN/NOTIFY wake-up (the default).
  */
-export type WakeupMode = NonNullable<OutboxModuleOptions['relayWakeup']>;
+export type WakeupMode = NonNullable<FlatOutboxOptions['relayWakeup']>;
 
 /** The modes to measure: `BENCH_WAKEUP` (comma-separated), by default both. */
 export function wakeupModes(): WakeupMode[] {
@@ -115,7 +112,7 @@ export class BenchOutbox {
   }
 
   /** What a relay on this table and stream is given (the stream exists already). */
-  relayOptions(natsUrl: string): OutboxModuleOptions {
+  relayOptions(natsUrl: string): FlatOutboxOptions {
     return {
       table: this.table,
       stream: this.stream,

@@ -1,3 +1,4 @@
+import { groupOutboxOptions, type FlatOutboxOptions } from '../tools/flat-outbox-options.js';
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import type { INestApplicationContext } from '@nestjs/common';
@@ -5,12 +6,7 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import {
-  OutboxModule,
-  OutboxRelayService,
-  OutboxRepository,
-  type OutboxModuleOptions,
-} from '../src/outbox/index.js';
+import { OutboxModule, OutboxRelayService, OutboxRepository } from '../src/outbox/index.js';
 import type { RelaySample, RelayWorkerConfig } from './relay-worker.js';
 
 /**
@@ -19,7 +15,7 @@ import type { RelaySample, RelayWorkerConfig } from './relay-worker.js';
  */
 export async function startRelay(
   databaseUrl: string,
-  options: OutboxModuleOptions,
+  options: FlatOutboxOptions,
   poolSize = 10,
 ): Promise<{ app: INestApplicationContext; relay: OutboxRelayService }> {
   @Module({
@@ -30,7 +26,7 @@ export async function startRelay(
         retryAttempts: 0,
         extra: { max: poolSize },
       }),
-      OutboxModule.forRoot({ env: {}, ...options }),
+      OutboxModule.forRoot(groupOutboxOptions(options)),
     ],
   })
   class BenchRelayModule {}
@@ -53,7 +49,7 @@ const STOP_TIMEOUT_MS = 20_000;
 /** Starts `startRelay()` in a child process; resolves once the relay runs. */
 export function spawnRelay(
   databaseUrl: string,
-  options: OutboxModuleOptions,
+  options: FlatOutboxOptions,
   sampleEveryMs = 0,
 ): Promise<RelayProcess> {
   const config: RelayWorkerConfig = { databaseUrl, options, sampleEveryMs };
@@ -85,7 +81,7 @@ export function spawnRelay(
  */
 export async function startWriter(
   databaseUrl: string,
-  options: OutboxModuleOptions,
+  options: FlatOutboxOptions,
   poolSize?: number,
 ): Promise<{ dataSource: DataSource; outbox: OutboxRepository; close: () => Promise<void> }> {
   const { app } = await startRelay(databaseUrl, { ...options, relayEnabled: false }, poolSize);

@@ -1,11 +1,11 @@
 import 'reflect-metadata';
-import type { OutboxModuleOptions } from '../src/outbox/index.js';
+import type { FlatOutboxOptions } from '../tools/flat-outbox-options.js';
 import { startRelay } from './relay-harness.js';
 
 /** What the parent passes in `BENCH_RELAY` (JSON). */
 export interface RelayWorkerConfig {
   readonly databaseUrl: string;
-  readonly options: OutboxModuleOptions;
+  readonly options: FlatOutboxOptions;
   /** Report `process.memoryUsage()` and the relay's progress this often; 0 = never. */
   readonly sampleEveryMs: number;
 }

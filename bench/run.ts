@@ -113,7 +113,9 @@ async function main(): Promise<void> {
 
   console.log('\ntargets (issue #6)');
   console.table(targets);
-  console.log('\nREADME table (markdown; `npx prettier --write README.md` aligns it)\n');
+  console.log(
+    '\ndocs/benchmarks.md table (markdown; `npx prettier --write docs/benchmarks.md` aligns it)\n',
+  );
   console.log(markdownTable(['scenario', 'median', 'min', 'max', 'target'], readme));
   const finishedAt = new Date();
   const results = {

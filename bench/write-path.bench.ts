@@ -1,8 +1,9 @@
+import { groupOutboxOptions } from '../tools/flat-outbox-options.js';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { resolveOutboxOptions } from '../src/outbox/config/resolve-outbox-options.js';
-import { OutboxRepository } from '../src/outbox/persistence/outbox.repository.js';
-import { wakeupChannel } from '../src/outbox/persistence/outbox-table.sql.js';
+import { OutboxRepository } from '../src/outbox/write/outbox.repository.js';
+import { wakeupChannel } from '../src/outbox/wakeup/wakeup.sql.js';
 import {
   checkTarget,
   formatNumber,
@@ -183,7 +184,7 @@ export async function benchWritePath(
       // The naive writer notifies by hand, so its own idle-flag check is off.
       const writerMode = variant.naiveNotify ? 'off' : variant.mode;
       const outbox = new OutboxRepository(
-        resolveOutboxOptions({ ...relayOptions, relayWakeup: writerMode, env: {} }),
+        resolveOutboxOptions(groupOutboxOptions({ ...relayOptions, relayWakeup: writerMode })),
       );
       setups.push({ variant, fixture, business, outbox, channel });
     }

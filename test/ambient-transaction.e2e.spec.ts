@@ -9,6 +9,7 @@ import {
   OutboxRepository,
   OutboxTransactionRequiredError,
 } from '../src/outbox/index.js';
+import { natsTransport } from '../src/outbox/nats/index.js';
 import { PulseCreated } from './support/events.js';
 import { TestOutboxTable } from './support/outbox-table.js';
 import { TEST_DATABASE_URL } from './support/test-env.js';
@@ -48,9 +49,9 @@ describe('writing in an ambient @Transactional() transaction (nestjs-cls)', () =
           ],
         }),
         OutboxModule.forRoot({
-          env: {},
           table: table.table,
-          relayEnabled: false,
+          relay: { enabled: false },
+          transport: natsTransport(),
           entityManagerResolver: () =>
             TransactionHost.getInstance<TransactionalAdapterTypeOrm>().tx,
         }),

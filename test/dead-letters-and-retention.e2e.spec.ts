@@ -139,11 +139,15 @@ describe('dead letters and retention', () => {
     });
 
     const cli = (...args: string[]) =>
-      spawnSync(process.execPath, [join(__dirname, '../dist/src/cli/outbox-cli.js'), ...args], {
-        env: { ...process.env, DATABASE_URL: TEST_DATABASE_URL, OUTBOX_TABLE: table.table },
-        encoding: 'utf8',
-        timeout: 30_000,
-      });
+      spawnSync(
+        process.execPath,
+        [join(__dirname, '../dist/src/outbox/cli/outbox-cli.js'), ...args],
+        {
+          env: { ...process.env, DATABASE_URL: TEST_DATABASE_URL, OUTBOX_TABLE: table.table },
+          encoding: 'utf8',
+          timeout: 30_000,
+        },
+      );
     const list = cli('failed', 'list');
     expect(list.status).toBe(0);
     expect(list.stdout).toContain(tooBig.eventId);
@@ -151,7 +155,7 @@ describe('dead letters and retention', () => {
 
     await (await jetstreamManager(nc)).streams.update(stream.stream, { max_msg_size: 1_000_000 });
     const requeue = cli('failed', 'requeue', '--type', 'learning_pulse.created');
-    expect(requeue.stdout).toContain('Requeued 1 failed event(s).');
+    expect(requeue.stdout).toContain('Requeued 1 dead letter(s).');
     await eventually(async () => (await row(table, tooBig.eventId)).published_at, {
       what: 'the requeued event published',
     });

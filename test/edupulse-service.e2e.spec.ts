@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { AppModule } from '../src/edupulse/app.module.js';
 import { DatabaseConnector } from '../src/edupulse/database/database-connector.js';
 import { connectEventConsumers, EDUPULSE_CONSUMER_GROUP } from '../src/edupulse/event-consumers.js';
+import { outboxConfigFromEnv } from '../src/edupulse/outbox.config.js';
 import { PULSE_STATS_CONSUMER } from '../src/edupulse/pulses/pulse-stats.consumer.js';
 import { eventually } from './support/eventually.js';
 import { TestStream, type StoredMessage } from './support/jetstream.js';
@@ -21,23 +22,21 @@ describe('the EduPulse example service', () => {
     await admin.initialize();
     await admin.query(`CREATE SCHEMA "${schema}"`);
     await stream.connect();
+    const env = {
+      NATS_SERVERS: TEST_NATS_URL,
+      OUTBOX_STREAM: stream.stream,
+      OUTBOX_SUBJECT_PREFIX: stream.subjectPrefix,
+      // A copy re-published a second later is stored again, as one after the default
+      // two minutes would be.
+      OUTBOX_STREAM_DUPLICATE_WINDOW_MS: '1000',
+    };
     const moduleRef = await Test.createTestingModule({
       imports: [
-        AppModule.forRoot(
-          { databaseUrl: TEST_DATABASE_URL, databaseSchema: schema, port: 0 },
-          {
-            NATS_SERVERS: TEST_NATS_URL,
-            OUTBOX_STREAM: stream.stream,
-            OUTBOX_SUBJECT_PREFIX: stream.subjectPrefix,
-            // A copy re-published a second later is stored again, as one after the default
-            // two minutes would be.
-            OUTBOX_STREAM_DUPLICATE_WINDOW_MS: '1000',
-          },
-        ),
+        AppModule.forRoot({ databaseUrl: TEST_DATABASE_URL, databaseSchema: schema, port: 0 }, env),
       ],
     }).compile();
     app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
-    connectEventConsumers(app);
+    connectEventConsumers(app, outboxConfigFromEnv(env));
     await app.init();
     await app.startAllMicroservices();
     await eventually(() => app.get(DatabaseConnector).connected, { what: 'migrations to run' });

@@ -1,5 +1,5 @@
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { OUTBOX_RELAY_JOB } from '../src/outbox/index.js';
+import { OUTBOX_RELAY_JOB } from '../src/outbox/outbox.constants.js';
 import { eventually } from './support/eventually.js';
 import { startHealthApp, type HealthApp } from './support/health-app.js';
 import { TestStream } from './support/jetstream.js';

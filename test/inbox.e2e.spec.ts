@@ -13,22 +13,19 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { lastValueFrom } from 'rxjs';
 import type { EntityManager } from 'typeorm';
 import { InboxRepository } from '../src/outbox/inbox/inbox.repository.js';
+import type { EventEnvelope, OutboxMessage } from '../src/outbox/index.js';
 import {
-  AckingServerRMQ,
-  ClientJetStream,
   eventIdOf,
   IdempotentConsumerService,
-  InboxRetentionScheduler,
   InboxTableMissingError,
   InvalidInboxKeyError,
-  JetStreamContext,
-  NatsEnvelopeSerializer,
   OutboxInboxModule,
-  RmqEnvelopeSerializer,
-  ServerJetStream,
-  type EventEnvelope,
-  type OutboxMessage,
-} from '../src/outbox/index.js';
+} from '../src/outbox/inbox/index.js';
+import { InboxRetentionScheduler } from '../src/outbox/inbox/inbox-retention.scheduler.js';
+import { ClientJetStream, JetStreamContext, ServerJetStream } from '../src/outbox/nats/index.js';
+import { NatsEnvelopeSerializer } from '../src/outbox/nats/nats-envelope.serializer.js';
+import { AckingServerRMQ } from '../src/outbox/rabbitmq/index.js';
+import { RmqEnvelopeSerializer } from '../src/outbox/rabbitmq/rmq-envelope.serializer.js';
 import { CapturingLogger } from './support/capturing-logger.js';
 import { eventually } from './support/eventually.js';
 import { TestInboxTable } from './support/inbox-table.js';
@@ -154,7 +151,6 @@ describe('idempotent consumers (inbox)', () => {
       imports: [
         TypeOrmModule.forRoot({ type: 'postgres', url: TEST_DATABASE_URL, retryAttempts: 0 }),
         OutboxInboxModule.forRoot({
-          env: {},
           table: inbox.table,
           purgeBatchSize: 2,
           // Only the test purges, so its counts are its own.
@@ -362,7 +358,7 @@ describe('idempotent consumers (inbox)', () => {
       const moduleRef = await Test.createTestingModule({
         imports: [
           TypeOrmModule.forRoot({ type: 'postgres', url: TEST_DATABASE_URL, retryAttempts: 0 }),
-          OutboxInboxModule.forRoot({ env: {}, table: 'no_such_inbox_table' }),
+          OutboxInboxModule.forRoot({ table: 'no_such_inbox_table' }),
         ],
       })
         // Nest's logger is process-wide: keep it the capturing one for the tests after this.

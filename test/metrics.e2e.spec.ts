@@ -2,7 +2,10 @@ import { Test } from '@nestjs/testing';
 import { Registry } from 'prom-client';
 import { OutboxMetricsModule } from '../src/outbox/metrics/index.js';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { OutboxModule, type OutboxModuleOptions } from '../src/outbox/index.js';
+import { OutboxModule } from '../src/outbox/index.js';
+import { natsTransport } from '../src/outbox/nats/index.js';
+import type { TestOutboxOptions } from './support/outbox-options.js';
+import { OutboxBacklogReader } from '../src/outbox/table/outbox-backlog.reader.js';
 import { eventually } from './support/eventually.js';
 import { PulseCreated, SubmissionReceived } from './support/events.js';
 import { TestStream } from './support/jetstream.js';
@@ -34,7 +37,7 @@ describe('Prometheus metrics', () => {
   });
 
   /** A relay app (OutboxModule not global) with the metrics module on a registry of its own. */
-  async function setup(options: OutboxModuleOptions = {}, registry = new Registry()) {
+  async function setup(options: TestOutboxOptions = {}, registry = new Registry()) {
     const table = await new TestOutboxTable().create();
     tables.push(table);
     const app = await startRelayApp(
@@ -107,7 +110,7 @@ describe('Prometheus metrics', () => {
 
   it('reports the backlog from one capped query per scrape, matching the table, on a writer-only replica', async () => {
     const { table, app, scrape } = await setup({ relayEnabled: false });
-    const backlog = jest.spyOn(app.repository, 'backlog');
+    const backlog = jest.spyOn(app.app.get(OutboxBacklogReader), 'backlog');
     await write(app, table, 6, 3);
 
     const text = await scrape();
@@ -148,7 +151,7 @@ describe('Prometheus metrics', () => {
   it('answers a scrape within the timeout while the table is locked (NaN gauges, backlog_up 0), without piling up queries, then recovers', async () => {
     const { table, app, scrape } = await setup({ relayEnabled: false, healthTimeoutMs: 300 });
     await write(app, table, 2);
-    const backlog = jest.spyOn(app.repository, 'backlog');
+    const backlog = jest.spyOn(app.app.get(OutboxBacklogReader), 'backlog');
     const locker = table.dataSource.createQueryRunner();
     await locker.connect();
     await locker.startTransaction();
@@ -263,8 +266,16 @@ describe('Prometheus metrics', () => {
     const moduleRef = await Test.createTestingModule({
       imports: [
         TypeOrmModule.forRoot({ type: 'postgres', url: TEST_DATABASE_URL, retryAttempts: 0 }),
-        OutboxModule.forRoot({ env: {}, table: 'outbox_a', relayEnabled: false }),
-        OutboxModule.forRoot({ env: {}, table: 'outbox_b', relayEnabled: false }),
+        OutboxModule.forRoot({
+          table: 'outbox_a',
+          relay: { enabled: false },
+          transport: natsTransport(),
+        }),
+        OutboxModule.forRoot({
+          table: 'outbox_b',
+          relay: { enabled: false },
+          transport: natsTransport(),
+        }),
         OutboxMetricsModule.forRoot({ registry: new Registry() }),
       ],
     }).compile();

@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
-import { createOutboxMigration, CreateEventOutbox1732300000000 } from '../src/outbox/index.js';
+import { CreateEventOutbox1732300000000 } from '../migrations/1732300000000-create-event-outbox.js';
+import { createOutboxMigration } from '../src/outbox/index.js';
 import { TEST_DATABASE_URL, uniqueName } from './support/test-env.js';
 
 /** The migration users add to their DataSource, run and reverted by TypeORM itself. */
@@ -48,7 +49,7 @@ describe('the outbox table migration', () => {
     }
   });
 
-  it('reads OUTBOX_TABLE and OUTBOX_SCHEMA when it runs, not when it is imported', async () => {
+  it('reads OUTBOX_TABLE and OUTBOX_SCHEMA when it runs, not when it is imported, through the target given at the edge', async () => {
     const dataSource = withMigrations([CreateEventOutbox1732300000000]);
     const saved = { table: process.env.OUTBOX_TABLE, schema: process.env.OUTBOX_SCHEMA };
     process.env.OUTBOX_TABLE = 'from_env_outbox';

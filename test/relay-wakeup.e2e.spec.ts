@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { relayIdleSequence, wakeupChannel } from '../src/outbox/persistence/outbox-table.sql.js';
+import { relayIdleSequence, wakeupChannel } from '../src/outbox/wakeup/wakeup.sql.js';
 import { eventually } from './support/eventually.js';
 import { PulseCreated } from './support/events.js';
 import { TestStream } from './support/jetstream.js';

@@ -1,46 +1,53 @@
 import { z } from 'zod';
+import { integer } from '../outbox/config/setting-schemas.js';
+import {
+  resolveSettings,
+  settingsFromEnv,
+  type Setting,
+  type SettingsOutput,
+} from '../outbox/config/setting.js';
+import type { Environment } from '../outbox/index.js';
 
-/** The example service's own settings; the outbox reads its own (see OUTBOX_SETTINGS). */
-export interface AppConfig {
-  readonly databaseUrl: string;
-  readonly databaseSchema: string | undefined;
-  readonly port: number;
-}
+const setting = <P extends string, O extends string, S extends z.ZodType>(s: Setting<P, O, S>) => s;
 
-const schema = z.object({
-  DATABASE_URL: z
-    .string()
-    .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// URL')
-    .default('postgres://postgres@127.0.0.1:5432/postgres'),
-  DATABASE_SCHEMA: z
-    .string()
-    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier')
-    .optional(),
-  PORT: z.coerce
-    .number({ error: 'must be a number' })
-    .int('must be a whole number')
-    .min(0, 'must be a port number (0-65535)')
-    .max(65_535, 'must be a port number (0-65535)')
-    .default(3000),
-});
+/** The example service's own settings; the outbox's are in the library (OUTBOX_SETTINGS...). */
+export const APP_SETTINGS = [
+  setting({
+    path: 'databaseUrl',
+    option: 'databaseUrl',
+    env: 'DATABASE_URL',
+    default: 'postgres://postgres@127.0.0.1:5432/postgres',
+    description: 'PostgreSQL URL of the example service (and of the dead-letter CLI)',
+    secret: true,
+    schema: z
+      .string()
+      .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// URL')
+      .refine((url) => URL.canParse(url), 'must be a postgres:// URL'),
+  }),
+  setting({
+    path: 'databaseSchema',
+    option: 'databaseSchema',
+    env: 'DATABASE_SCHEMA',
+    default: undefined,
+    description: "Schema of the example's tables; empty = the connection's search_path",
+    schema: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier')
+      .optional(),
+  }),
+  setting({
+    path: 'port',
+    option: 'port',
+    env: 'PORT',
+    default: '3000',
+    description: 'HTTP port of the example service',
+    schema: integer(0, 65_535),
+  }),
+] as const;
 
-/** Thrown when a variable of the example service is invalid; names each one. */
-export class InvalidEnvironmentError extends Error {
-  override readonly name = 'InvalidEnvironmentError';
-}
+export type AppConfig = SettingsOutput<typeof APP_SETTINGS>;
 
-export function loadAppConfig(env: Record<string, string | undefined> = process.env): AppConfig {
-  // Empty strings count as unset, as in most .env tooling.
-  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
-  const result = schema.safeParse(present);
-  if (!result.success) {
-    // DATABASE_URL may hold a password: name the variable, never echo its value.
-    const lines = result.error.issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`);
-    throw new InvalidEnvironmentError(`Invalid environment:\n${lines.join('\n')}`);
-  }
-  return {
-    databaseUrl: result.data.DATABASE_URL,
-    databaseSchema: result.data.DATABASE_SCHEMA,
-    port: result.data.PORT,
-  };
+/** The example's own variables; throws one `OutboxConfigError` naming each bad one. */
+export function loadAppConfig(env: Environment = process.env): AppConfig {
+  return resolveSettings(APP_SETTINGS, settingsFromEnv(APP_SETTINGS, env), 'AppModule');
 }

@@ -2,7 +2,9 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { MIGRATIONS } from '../../migrations/index.js';
-import { OutboxInboxModule, OutboxModule } from '../outbox/index.js';
+import { OutboxModule } from '../outbox/index.js';
+import { OutboxInboxModule } from '../outbox/inbox/index.js';
+import { outboxConfigFromEnv } from './outbox.config.js';
 import type { AppConfig } from './app.config.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthController } from './health/health.controller.js';
@@ -14,11 +16,12 @@ import { Submission } from './pulses/submission.entity.js';
 
 @Module({})
 export class AppModule {
-  /** `env` is where the outbox reads its variables; tests pass their own. */
+  /** `env` is where the outbox, inbox and broker settings are read from; tests pass their own. */
   static forRoot(
     config: AppConfig,
     env: Record<string, string | undefined> = process.env,
   ): DynamicModule {
+    const outbox = outboxConfigFromEnv(env);
     return {
       module: AppModule,
       imports: [
@@ -37,9 +40,9 @@ export class AppModule {
             ...(config.databaseSchema && { options: `-c search_path=${config.databaseSchema}` }),
           },
         }),
-        OutboxModule.forRoot({ env, isGlobal: true }),
+        OutboxModule.forRoot({ ...outbox.outbox, isGlobal: true }),
         // The service consumes its own events idempotently (PulseStatsConsumer).
-        OutboxInboxModule.forRoot({ env, isGlobal: true }),
+        OutboxInboxModule.forRoot({ ...outbox.inbox, isGlobal: true }),
         DatabaseModule,
         PulsesModule,
         MetricsModule,

@@ -1,10 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
-import {
-  AckingServerRMQ,
-  OUTBOX_OPTIONS,
-  ServerJetStream,
-  type ResolvedOutboxOptions,
-} from '../outbox/index.js';
+import { ServerJetStream } from '../outbox/nats/index.js';
+import { AckingServerRMQ } from '../outbox/rabbitmq/index.js';
+import type { EdupulseOutboxConfig } from './outbox.config.js';
 
 /** The example's consumer group: its JetStream durable consumers and its RabbitMQ queue. */
 export const EDUPULSE_CONSUMER_GROUP = 'edupulse';
@@ -14,20 +11,19 @@ export const EDUPULSE_CONSUMER_GROUP = 'edupulse';
  * publishes, from the broker `OUTBOX_TRANSPORT` names, at least once. Call before
  * `app.startAllMicroservices()`.
  */
-export function connectEventConsumers(app: INestApplication): void {
-  const options = app.get<ResolvedOutboxOptions>(OUTBOX_OPTIONS);
+export function connectEventConsumers(app: INestApplication, config: EdupulseOutboxConfig): void {
   const strategy =
-    options.transport === 'rabbitmq'
+    config.broker === 'rabbitmq'
       ? new AckingServerRMQ({
-          urls: [options.rabbitmqUrl],
-          exchange: options.exchange,
-          queue: `${options.exchange}.${EDUPULSE_CONSUMER_GROUP}`,
+          urls: [...(config.rabbitmq.urls ?? [])],
+          exchange: config.rabbitmq.exchange!,
+          queue: `${config.rabbitmq.exchange}.${EDUPULSE_CONSUMER_GROUP}`,
           prefetchCount: 10,
         })
       : new ServerJetStream({
-          servers: [...options.natsServers],
-          stream: options.stream,
-          subjectPrefix: options.subjectPrefix,
+          servers: [...(config.nats.servers ?? [])],
+          stream: config.nats.stream!,
+          subjectPrefix: config.nats.subjectPrefix!,
           durable: EDUPULSE_CONSUMER_GROUP,
         });
   app.connectMicroservice({ strategy }, { inheritAppConfig: true });

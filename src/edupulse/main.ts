@@ -1,20 +1,19 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { resolveInboxOptions, resolveOutboxOptions } from '../outbox/index.js';
 import { loadAppConfig } from './app.config.js';
 import { AppModule } from './app.module.js';
 import { connectEventConsumers } from './event-consumers.js';
+import { outboxConfigFromEnv } from './outbox.config.js';
 
 async function bootstrap(): Promise<void> {
   const config = loadAppConfig();
   // Fail on a bad outbox variable before anything connects (Nest would find it too, later).
-  resolveOutboxOptions();
-  resolveInboxOptions();
+  const outbox = outboxConfigFromEnv(process.env);
   // abortOnError: false lets a configuration error reach the catch below as itself.
   const app = await NestFactory.create(AppModule.forRoot(config), { abortOnError: false });
   // The service consumes its own events too (PulseStatsConsumer): a hybrid application.
-  connectEventConsumers(app);
+  connectEventConsumers(app, outbox);
   // SIGTERM runs the shutdown hooks: the relay's batch in flight is marked before exit.
   app.enableShutdownHooks();
   await app.listen(config.port);

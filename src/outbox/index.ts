@@ -1,87 +1,65 @@
-export { OutboxModule } from './outbox.module.js';
-export { OUTBOX_MODULE_OPTIONS, type OutboxModuleExtras } from './outbox-module-definition.js';
-export {
-  OUTBOX_CLIENT,
-  OUTBOX_DATA_SOURCE,
-  OUTBOX_ENTITY_MANAGER_RESOLVER,
-  OUTBOX_OPTIONS,
-  type OutboxEntityManagerResolver,
-  OUTBOX_RELAY_JOB,
-  OUTBOX_RETENTION_JOB,
-} from './outbox.constants.js';
-export type {
-  OutboxModuleOptions,
-  ResolvedOutboxOptions,
-} from './config/outbox-options.interface.js';
-export { resolveOutboxOptions } from './config/resolve-outbox-options.js';
-export { OUTBOX_SETTINGS, type OutboxSetting } from './config/outbox-settings.js';
+// The main entry point: the outbox without any broker. Brokers are adapters with entry points
+// of their own (`nestjs-pg-outbox/nats`, `nestjs-pg-outbox/rabbitmq`), each with its client as
+// an optional peer dependency; so are `/inbox`, `/metrics`, `/tracing` and `/testing`.
+
+// Writing events: declare them once, record them in your transaction.
 export {
   defineDomainEvent,
   type CreateDomainEventOptions,
   type DomainEvent,
   type DomainEventDefinition,
 } from './events/domain-event.js';
-export type { EventEnvelope } from './events/event-envelope.js';
-export { OutboxRepository, type OutboxBacklog } from './persistence/outbox.repository.js';
-export {
-  OutboxAdminRepository,
-  type FailedEvent,
-  type FailedEventFilter,
-} from './persistence/outbox-admin.repository.js';
-export { OutboxDeadLetterService } from './dead-letters/outbox-dead-letter.service.js';
-export { OutboxRetentionScheduler } from './retention/outbox-retention.scheduler.js';
-export { createOutboxTableSql, dropOutboxTableSql } from './persistence/outbox-table.sql.js';
-export { OutboxInstrumentation } from './instrumentation/outbox-instrumentation.js';
+export { OutboxRepository } from './write/outbox.repository.js';
+export type { EventEnvelope } from './message/event-envelope.js';
+
+// The module and its options.
+export { OutboxModule } from './outbox.module.js';
+export type { OutboxModuleExtras } from './outbox-module-definition.js';
+export type { OutboxModuleOptions } from './config/outbox-options.interface.js';
+export { outboxOptionsFromEnv } from './config/resolve-outbox-options.js';
+export type { Environment } from './config/setting.js';
+
+// The transport contract, for adapters: what the relay publishes through.
 export type {
-  OutboxBatchReport,
-  OutboxInstrument,
-  RelayedFailure,
-} from './instrumentation/outbox-instrument.js';
-export type { ClaimedEvent } from './persistence/claimed-event.js';
-export {
-  createOutboxMigration,
-  CreateEventOutbox1732300000000,
-  type OutboxMigrationClass,
-  type OutboxMigrationOptions,
-} from './persistence/outbox-table.migration.js';
+  OutboxTransport,
+  OutboxTransportFactory,
+  PublishFailure,
+  PublishResult,
+} from './transport/outbox-transport.js';
+export type { OutboxTransportContext } from './transport/outbox-transport-context.js';
+export type { OutboxMessage } from './message/outbox-message.js';
+export type { CloudEvent, OutboxMessageFormat } from './message/cloud-event.js';
+
+// Operating: the relay's status, dead letters.
 export { OutboxRelayService } from './relay/outbox-relay.service.js';
 export type { OutboxRelayStatus } from './relay/outbox-relay-status.js';
-export { OUTBOX_TRANSPORT, type OutboxTransport } from './transport/outbox-transport.js';
-export type { OutboxMessage } from './transport/outbox-message.js';
+export { OutboxDeadLetterService } from './dead-letters/outbox-dead-letter.service.js';
 export type {
-  CloudEvent,
-  MessageFormatOptions,
-  OutboxMessageFormat,
-} from './transport/cloud-event.js';
-export { ClientJetStream, type ClientJetStreamOptions } from './transport/nats/client-jetstream.js';
-export { NatsEnvelopeSerializer } from './transport/nats/nats-envelope.serializer.js';
-export { RmqEnvelopeSerializer } from './transport/rabbitmq/rmq-envelope.serializer.js';
+  FailedEvent,
+  FailedEventFilter,
+} from './dead-letters/outbox-dead-letter.repository.js';
+
+// Health indicators for @nestjs/terminus.
 export { OutboxBacklogHealthIndicator } from './health/backlog.health.js';
 export { OutboxRelayHealthIndicator } from './health/relay.health.js';
 export { OutboxBrokerHealthIndicator } from './health/broker.health.js';
 export { OutboxDatabaseHealthIndicator } from './health/database.health.js';
-export * from './errors/index.js';
-export { OutboxInboxModule } from './inbox/outbox-inbox.module.js';
-export { INBOX_DATA_SOURCE, INBOX_OPTIONS, INBOX_RETENTION_JOB } from './inbox/inbox.constants.js';
-export type { InboxModuleOptions, ResolvedInboxOptions } from './inbox/inbox-options.interface.js';
-export { INBOX_SETTINGS, type InboxSetting } from './inbox/inbox-settings.js';
-export { resolveInboxOptions } from './inbox/resolve-inbox-options.js';
+
+// Migrations: the outbox table, as a TypeORM migration or as plain SQL.
 export {
-  IdempotentConsumerService,
-  type ProcessOnceOptions,
-  type ProcessOnceResult,
-} from './inbox/idempotent-consumer.service.js';
-export { InboxRetentionScheduler } from './inbox/inbox-retention.scheduler.js';
-export { createInboxTableSql, dropInboxTableSql } from './inbox/inbox-table.sql.js';
-export {
-  createInboxMigration,
-  CreateEventInbox1732500000000,
-} from './inbox/inbox-table.migration.js';
-export { eventIdOf } from './inbox/event-id.js';
-export { ServerJetStream, type ServerJetStreamOptions } from './inbox/nats/server-jetstream.js';
-export { JetStreamContext } from './inbox/nats/jetstream.context.js';
-export {
-  AckingServerRMQ,
-  type AckingServerRmqOptions,
-} from './inbox/rabbitmq/acking-server-rmq.js';
-export { RmqEnvelopeDeserializer } from './inbox/rabbitmq/rmq-envelope.deserializer.js';
+  createOutboxMigration,
+  CreateEventOutbox1732300000000,
+  type OutboxMigrationOptions,
+} from './table/outbox-table.migration.js';
+export { createOutboxTableSql } from './table/outbox-table.sql.js';
+
+// Errors: every one extends OutboxError.
+export { OutboxError } from './errors/outbox.error.js';
+export { OutboxConfigError, type OutboxConfigIssue } from './errors/outbox-config.error.js';
+export { InvalidDomainEventError } from './errors/invalid-domain-event.error.js';
+export { PayloadNotSerializableError } from './errors/payload-not-serializable.error.js';
+export { PayloadTooLargeError } from './errors/payload-too-large.error.js';
+export { OutboxTransactionRequiredError } from './errors/outbox-transaction-required.error.js';
+export { OutboxTableMissingError } from './errors/outbox-table-missing.error.js';
+export { OutboxPublishError } from './errors/outbox-publish.error.js';
+export { EventBreaksConnectionError } from './errors/event-breaks-connection.error.js';

@@ -5,12 +5,6 @@
 export const OUTBOX_OPTIONS = Symbol('OUTBOX:OPTIONS');
 
 /**
- * Injection token of the `ClientProxy` the relay publishes through.
- * @publicApi
- */
-export const OUTBOX_CLIENT = Symbol('OUTBOX:CLIENT');
-
-/**
  * Injection token of the TypeORM `DataSource` that holds the outbox table.
  * @publicApi
  */

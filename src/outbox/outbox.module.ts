@@ -9,7 +9,6 @@ import { resolveOutboxOptions } from './config/resolve-outbox-options.js';
 import { ConfigurableModuleClass, OUTBOX_MODULE_OPTIONS } from './outbox-module-definition.js';
 import type { DataSource } from 'typeorm';
 import {
-  OUTBOX_CLIENT,
   OUTBOX_DATA_SOURCE,
   OUTBOX_ENTITY_MANAGER_RESOLVER,
   OUTBOX_OPTIONS,
@@ -21,22 +20,22 @@ import { OutboxDatabaseHealthIndicator } from './health/database.health.js';
 import { OutboxRelayHealthIndicator } from './health/relay.health.js';
 import { OutboxInstrumentation } from './instrumentation/outbox-instrumentation.js';
 import { OutboxDeadLetterService } from './dead-letters/outbox-dead-letter.service.js';
-import { OutboxAdminRepository } from './persistence/outbox-admin.repository.js';
-import { OutboxRepository } from './persistence/outbox.repository.js';
+import { OutboxDeadLetterRepository } from './dead-letters/outbox-dead-letter.repository.js';
+import { OutboxRepository } from './write/outbox.repository.js';
+import { OutboxRelayStore } from './relay/outbox-relay.store.js';
+import { OutboxBacklogReader } from './table/outbox-backlog.reader.js';
 import { OutboxRetentionScheduler } from './retention/outbox-retention.scheduler.js';
 import { OutboxRelayScheduler } from './relay/outbox-relay.scheduler.js';
 import { OutboxRelayService } from './relay/outbox-relay.service.js';
-import { OutboxWakeupService } from './relay/outbox-wakeup.service.js';
-import { NatsJetStreamTransport } from './transport/nats/nats-jetstream.transport.js';
-import { RabbitMqTransport } from './transport/rabbitmq/rabbitmq.transport.js';
-import { OutboxPublisher } from './transport/outbox-publisher.js';
+import { OutboxWakeupService } from './wakeup/outbox-wakeup.service.js';
+import { OutboxPublisher } from './relay/outbox-publisher.js';
 import { OUTBOX_TRANSPORT, type OutboxTransport } from './transport/outbox-transport.js';
 
 /**
  * The transactional outbox: `OutboxRepository` to record events in your transaction, and a
  * relay that publishes them to the broker with acknowledgement.
  * ```ts
- * imports: [TypeOrmModule.forRoot({...}), OutboxModule.forRoot({ subjectPrefix: 'shop.events' })]
+ * imports: [TypeOrmModule.forRoot({...}), OutboxModule.forRoot({ transport: natsTransport() })]
  * ```
  * @publicApi
  */
@@ -53,9 +52,13 @@ import { OUTBOX_TRANSPORT, type OutboxTransport } from './transport/outbox-trans
       provide: OUTBOX_TRANSPORT,
       inject: [OUTBOX_OPTIONS],
       useFactory: (options: ResolvedOutboxOptions): OutboxTransport =>
-        options.transport === 'rabbitmq'
-          ? new RabbitMqTransport(options)
-          : new NatsJetStreamTransport(options),
+        options.transport({
+          publishTimeoutMs: options.publishTimeoutMs,
+          messageFormat: {
+            messageFormat: options.messageFormat,
+            cloudEventsSource: options.cloudEventsSource,
+          },
+        }),
     },
     {
       provide: OUTBOX_ENTITY_MANAGER_RESOLVER,
@@ -65,14 +68,11 @@ import { OUTBOX_TRANSPORT, type OutboxTransport } from './transport/outbox-trans
         dataSource: DataSource,
       ): OutboxEntityManagerResolver => options.entityManagerResolver ?? (() => dataSource.manager),
     },
-    {
-      provide: OUTBOX_CLIENT,
-      inject: [OUTBOX_TRANSPORT],
-      useFactory: (transport: OutboxTransport) => transport.client,
-    },
     OutboxInstrumentation,
     OutboxRepository,
-    OutboxAdminRepository,
+    OutboxRelayStore,
+    OutboxBacklogReader,
+    OutboxDeadLetterRepository,
     OutboxDeadLetterService,
     OutboxRetentionScheduler,
     OutboxPublisher,
@@ -89,9 +89,9 @@ import { OUTBOX_TRANSPORT, type OutboxTransport } from './transport/outbox-trans
   exports: [
     OUTBOX_OPTIONS,
     OUTBOX_TRANSPORT,
-    OUTBOX_CLIENT,
     OutboxInstrumentation,
     OutboxRepository,
+    OutboxBacklogReader,
     OutboxRelayService,
     OutboxDeadLetterService,
     OutboxBacklogHealthIndicator,

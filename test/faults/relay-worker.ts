@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { OutboxModule } from '../../src/outbox/index.js';
+import { OutboxModule, outboxOptionsFromEnv } from '../../src/outbox/index.js';
+import { natsTransportFromEnv } from '../../src/outbox/nats/index.js';
 
 /**
  * A relay in a process of its own, configured by the environment exactly as a service would
@@ -11,7 +12,10 @@ import { OutboxModule } from '../../src/outbox/index.js';
 @Module({
   imports: [
     TypeOrmModule.forRoot({ type: 'postgres', url: process.env.DATABASE_URL, retryAttempts: 0 }),
-    OutboxModule.forRoot({}),
+    OutboxModule.forRoot({
+      ...outboxOptionsFromEnv(process.env),
+      transport: natsTransportFromEnv(process.env),
+    }),
   ],
 })
 class RelayWorkerModule {}

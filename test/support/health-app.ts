@@ -7,12 +7,9 @@ import { eventually } from './eventually.js';
 import { DatabaseConnector } from '../../src/edupulse/database/database-connector.js';
 import { DatabaseModule } from '../../src/edupulse/database/database.module.js';
 import { HealthController } from '../../src/edupulse/health/health.controller.js';
-import {
-  OutboxModule,
-  OutboxRepository,
-  type OutboxModuleOptions,
-} from '../../src/outbox/index.js';
-import { TEST_DATABASE_URL, TEST_NATS_URL } from './test-env.js';
+import { OutboxModule, OutboxRepository } from '../../src/outbox/index.js';
+import { outboxOptions, type TestOutboxOptions } from './outbox-options.js';
+import { TEST_DATABASE_URL } from './test-env.js';
 
 export interface HealthApp {
   readonly app: INestApplication;
@@ -28,11 +25,11 @@ export interface HealthBody {
 }
 
 /** An HTTP app serving the example service's health controller over the outbox module. */
-export async function startHealthApp(options: OutboxModuleOptions): Promise<HealthApp> {
+export async function startHealthApp(options: TestOutboxOptions): Promise<HealthApp> {
   const moduleRef = await Test.createTestingModule({
     imports: [
       TypeOrmModule.forRoot({ type: 'postgres', url: TEST_DATABASE_URL, retryAttempts: 0 }),
-      OutboxModule.forRoot({ env: {}, natsServers: [TEST_NATS_URL], ...options, isGlobal: true }),
+      OutboxModule.forRoot({ ...outboxOptions(options), isGlobal: true }),
       TerminusModule.forRoot({ logger: false }),
       // The controller's readiness also asks whether the (here: no) migrations have run.
       DatabaseModule,

@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { createInboxTableSql, dropInboxTableSql } from '../../src/outbox/index.js';
+import { createInboxTableSql, dropInboxTableSql } from '../../src/outbox/inbox/inbox-table.sql.js';
 import { TEST_DATABASE_URL, uniqueName } from './test-env.js';
 
 /** A DataSource on the test database plus an inbox table of the test file's own. */

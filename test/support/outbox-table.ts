@@ -1,5 +1,8 @@
 import { DataSource } from 'typeorm';
-import { createOutboxTableSql, dropOutboxTableSql } from '../../src/outbox/index.js';
+import {
+  createOutboxTableSql,
+  dropOutboxTableSql,
+} from '../../src/outbox/table/outbox-table.sql.js';
 import { TEST_DATABASE_URL, uniqueName } from './test-env.js';
 
 /** A DataSource on the test database plus an outbox table of the test file's own. */

@@ -6,10 +6,10 @@ import {
   OutboxRelayService,
   OutboxRepository,
   type OutboxModuleExtras,
-  type OutboxModuleOptions,
 } from '../../src/outbox/index.js';
 import { CapturingLogger } from './capturing-logger.js';
-import { TEST_DATABASE_URL, TEST_NATS_URL } from './test-env.js';
+import { outboxOptions, type TestOutboxOptions } from './outbox-options.js';
+import { TEST_DATABASE_URL } from './test-env.js';
 
 export interface RelayApp {
   readonly app: INestApplicationContext;
@@ -20,11 +20,11 @@ export interface RelayApp {
 
 /**
  * A Nest application context with TypeORM and the outbox, configured only through `options`
- * (an empty `env`), so nothing from the developer's shell leaks into a test. `imports` adds
+ * (the library reads no environment), so nothing from the developer's shell leaks into a test. `imports` adds
  * modules next to them, such as an integration that needs `OutboxModule` global.
  */
 export async function startRelayApp(
-  options: OutboxModuleOptions & OutboxModuleExtras,
+  options: TestOutboxOptions & OutboxModuleExtras,
   {
     applicationName = 'outbox-test',
     imports = [],
@@ -40,7 +40,11 @@ export async function startRelayApp(
         // Lets a fault test find (and terminate) this app's connections.
         extra: { application_name: applicationName },
       }),
-      OutboxModule.forRoot({ env: {}, natsServers: [TEST_NATS_URL], ...options }),
+      OutboxModule.forRoot({
+        ...outboxOptions(options),
+        isGlobal: options.isGlobal,
+        dataSourceName: options.dataSourceName,
+      }),
       ...imports,
     ],
   })

@@ -1,6 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload, type BaseRpcContext } from '@nestjs/microservices';
-import { eventIdOf, IdempotentConsumerService, type EventEnvelope } from '../../outbox/index.js';
+import type { EventEnvelope } from '../../outbox/index.js';
+import { eventIdOf, IdempotentConsumerService } from '../../outbox/inbox/index.js';
 import { SubmissionReceived, type SubmissionReceivedPayload } from './pulse.events.js';
 
 /** The inbox key of this consumer: each event is counted once by it. */

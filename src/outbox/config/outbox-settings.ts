@@ -1,22 +1,6 @@
 import { z } from 'zod';
-import type { ResolvedOutboxOptions } from './outbox-options.interface.js';
 import type { Setting } from './setting.js';
 import { cron, duration, flag, identifier, integer } from './setting-schemas.js';
-
-/**
- * One configurable setting of the outbox: its option name, its environment variable, the
- * default, the rule and the line `.env.example` shows. Every setting is declared here once,
- * so the option, the variable, the validation and the documentation cannot drift apart.
- */
-export type OutboxSetting<K extends keyof ResolvedOutboxOptions = keyof ResolvedOutboxOptions> =
-  Setting<ResolvedOutboxOptions, K>;
-
-// A NATS subject token may not contain whitespace, '.', '*' or '>'.
-const subjectToken = '[A-Za-z0-9_-]+';
-const natsUrl = z
-  .string()
-  .trim()
-  .regex(/^(nats|tls|ws|wss):\/\/[^\s/]+$/, 'must be a nats:// (or tls://, ws://, wss://) URL');
 
 // RFC 3986 characters only, percent-encodings well formed: "/edupulse", "urn:edupulse",
 // "https://edupulse.example.com/api".
@@ -28,10 +12,16 @@ const uriReference = z
     'must be a URI-reference, e.g. /edupulse or https://edupulse.example.com',
   );
 
-const setting = <K extends keyof ResolvedOutboxOptions>(s: OutboxSetting<K>) => s;
+const setting = <P extends string, O extends string, S extends z.ZodType>(s: Setting<P, O, S>) => s;
 
+/**
+ * Every setting of `OutboxModule`, with its place in the options, its variable and its
+ * default. The options' types, `.env.example` and the configuration reference come from here.
+ * @publicApi
+ */
 export const OUTBOX_SETTINGS = [
   setting({
+    path: 'table',
     option: 'table',
     env: 'OUTBOX_TABLE',
     default: 'event_outbox',
@@ -39,6 +29,7 @@ export const OUTBOX_SETTINGS = [
     schema: identifier,
   }),
   setting({
+    path: 'schema',
     option: 'schema',
     env: 'OUTBOX_SCHEMA',
     default: undefined,
@@ -46,6 +37,7 @@ export const OUTBOX_SETTINGS = [
     schema: identifier.optional(),
   }),
   setting({
+    path: 'relay.cron',
     option: 'relayCron',
     env: 'OUTBOX_RELAY_CRON',
     default: '* * * * * *',
@@ -53,6 +45,7 @@ export const OUTBOX_SETTINGS = [
     schema: cron,
   }),
   setting({
+    path: 'relay.enabled',
     option: 'relayEnabled',
     env: 'OUTBOX_RELAY_ENABLED',
     default: 'true',
@@ -60,6 +53,7 @@ export const OUTBOX_SETTINGS = [
     schema: flag,
   }),
   setting({
+    path: 'relay.wakeup',
     option: 'relayWakeup',
     env: 'OUTBOX_RELAY_WAKEUP',
     default: 'notify',
@@ -68,6 +62,7 @@ export const OUTBOX_SETTINGS = [
     schema: z.enum(['notify', 'off'], { error: 'must be notify or off' }),
   }),
   setting({
+    path: 'relay.lingerMs',
     option: 'relayLingerMs',
     env: 'OUTBOX_RELAY_LINGER_MS',
     default: '0',
@@ -76,6 +71,7 @@ export const OUTBOX_SETTINGS = [
     schema: integer(0, 10_000),
   }),
   setting({
+    path: 'relay.concurrency',
     option: 'relayConcurrency',
     env: 'OUTBOX_RELAY_CONCURRENCY',
     default: '2',
@@ -83,6 +79,7 @@ export const OUTBOX_SETTINGS = [
     schema: integer(1, 8),
   }),
   setting({
+    path: 'relay.batchSize',
     option: 'batchSize',
     env: 'OUTBOX_BATCH_SIZE',
     default: '500',
@@ -90,6 +87,7 @@ export const OUTBOX_SETTINGS = [
     schema: integer(1, 10_000),
   }),
   setting({
+    path: 'relay.maxInFlight',
     option: 'maxInFlight',
     env: 'OUTBOX_MAX_IN_FLIGHT',
     default: '256',
@@ -97,6 +95,7 @@ export const OUTBOX_SETTINGS = [
     schema: integer(1, 10_000),
   }),
   setting({
+    path: 'relay.publishTimeoutMs',
     option: 'publishTimeoutMs',
     env: 'OUTBOX_PUBLISH_TIMEOUT_MS',
     default: '5000',
@@ -104,6 +103,7 @@ export const OUTBOX_SETTINGS = [
     schema: integer(1, 600_000),
   }),
   setting({
+    path: 'relay.shutdownTimeoutMs',
     option: 'shutdownTimeoutMs',
     env: 'OUTBOX_SHUTDOWN_TIMEOUT_MS',
     default: '10000',
@@ -111,6 +111,7 @@ export const OUTBOX_SETTINGS = [
     schema: integer(0, 600_000),
   }),
   setting({
+    path: 'write.maxPayloadBytes',
     option: 'maxPayloadBytes',
     env: 'OUTBOX_MAX_PAYLOAD_BYTES',
     default: '1000000',
@@ -118,6 +119,7 @@ export const OUTBOX_SETTINGS = [
     schema: integer(1, 64 * 1024 * 1024),
   }),
   setting({
+    path: 'write.requireTransaction',
     option: 'requireTransaction',
     env: 'OUTBOX_REQUIRE_TRANSACTION',
     default: 'true',
@@ -125,30 +127,7 @@ export const OUTBOX_SETTINGS = [
     schema: flag,
   }),
   setting({
-    option: 'transport',
-    env: 'OUTBOX_TRANSPORT',
-    default: 'nats',
-    description: 'Broker: nats (JetStream) or rabbitmq',
-    schema: z.enum(['nats', 'rabbitmq'], { error: 'must be nats or rabbitmq' }),
-  }),
-  setting({
-    option: 'rabbitmqUrl',
-    env: 'RABBITMQ_URL',
-    default: 'amqp://guest:guest@127.0.0.1:5672',
-    description: 'RabbitMQ URL (OUTBOX_TRANSPORT=rabbitmq)',
-    schema: z
-      .string()
-      .trim()
-      .regex(/^amqps?:\/\/\S+$/, 'must be an amqp:// or amqps:// URL'),
-  }),
-  setting({
-    option: 'exchange',
-    env: 'OUTBOX_EXCHANGE',
-    default: 'edupulse.domain.events',
-    description: 'RabbitMQ topic exchange; routing key = event type',
-    schema: z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'must be letters, digits, ., _, : or -'),
-  }),
-  setting({
+    path: 'messages.format',
     option: 'messageFormat',
     env: 'OUTBOX_MESSAGE_FORMAT',
     default: 'envelope',
@@ -158,6 +137,7 @@ export const OUTBOX_SETTINGS = [
     }),
   }),
   setting({
+    path: 'messages.cloudEventsSource',
     option: 'cloudEventsSource',
     env: 'OUTBOX_CLOUDEVENTS_SOURCE',
     default: undefined,
@@ -166,49 +146,7 @@ export const OUTBOX_SETTINGS = [
     schema: uriReference.optional(),
   }),
   setting({
-    option: 'natsServers',
-    env: 'NATS_SERVERS',
-    default: 'nats://127.0.0.1:4222',
-    description: 'Comma-separated NATS server URLs',
-    schema: z
-      .union([z.array(z.string()), z.string().transform((v) => v.split(','))])
-      .pipe(z.array(natsUrl).min(1, 'needs at least one server')),
-  }),
-  setting({
-    option: 'subjectPrefix',
-    env: 'OUTBOX_SUBJECT_PREFIX',
-    default: 'edupulse.domain.events',
-    description: 'Events are published on <prefix>.<event_type> (200 characters at most)',
-    schema: z
-      .string()
-      .max(200, 'must be 200 characters at most')
-      .regex(
-        new RegExp(`^${subjectToken}(\\.${subjectToken})*$`),
-        'must be dot-separated NATS subject tokens without wildcards or spaces',
-      ),
-  }),
-  setting({
-    option: 'stream',
-    env: 'OUTBOX_STREAM',
-    default: 'EDUPULSE_DOMAIN_EVENTS',
-    description: 'JetStream stream capturing <prefix>.>',
-    schema: z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be letters, digits, _ or -'),
-  }),
-  setting({
-    option: 'createStream',
-    env: 'OUTBOX_STREAM_CREATE',
-    default: 'true',
-    description: 'Create the stream at start-up when it is missing',
-    schema: flag,
-  }),
-  setting({
-    option: 'duplicateWindowMs',
-    env: 'OUTBOX_STREAM_DUPLICATE_WINDOW_MS',
-    default: '120000',
-    description: 'De-duplication window (by Nats-Msg-Id) of a stream created here',
-    schema: integer(1_000, 7 * 24 * 3_600_000),
-  }),
-  setting({
+    path: 'retry.maxAttempts',
     option: 'maxAttempts',
     env: 'OUTBOX_MAX_ATTEMPTS',
     default: '10',
@@ -216,6 +154,7 @@ export const OUTBOX_SETTINGS = [
     schema: integer(1, 1_000),
   }),
   setting({
+    path: 'retry.baseMs',
     option: 'retryBaseMs',
     env: 'OUTBOX_RETRY_BASE_MS',
     default: '1000',
@@ -223,6 +162,7 @@ export const OUTBOX_SETTINGS = [
     schema: integer(1, 86_400_000),
   }),
   setting({
+    path: 'retry.maxMs',
     option: 'retryMaxMs',
     env: 'OUTBOX_RETRY_MAX_MS',
     default: '300000',
@@ -230,6 +170,7 @@ export const OUTBOX_SETTINGS = [
     schema: integer(1, 86_400_000),
   }),
   setting({
+    path: 'retention.keepFor',
     option: 'retentionMs',
     env: 'OUTBOX_RETENTION',
     default: '7d',
@@ -237,6 +178,7 @@ export const OUTBOX_SETTINGS = [
     schema: duration,
   }),
   setting({
+    path: 'retention.purgeCron',
     option: 'purgeCron',
     env: 'OUTBOX_PURGE_CRON',
     default: '0 * * * * *',
@@ -244,6 +186,7 @@ export const OUTBOX_SETTINGS = [
     schema: cron,
   }),
   setting({
+    path: 'retention.purgeBatchSize',
     option: 'purgeBatchSize',
     env: 'OUTBOX_PURGE_BATCH_SIZE',
     default: '1000',
@@ -251,6 +194,7 @@ export const OUTBOX_SETTINGS = [
     schema: integer(1, 100_000),
   }),
   setting({
+    path: 'health.backlogWarn',
     option: 'healthBacklogWarn',
     env: 'OUTBOX_HEALTH_BACKLOG_WARN',
     default: undefined,
@@ -258,6 +202,7 @@ export const OUTBOX_SETTINGS = [
     schema: integer(0, 1_000_000_000).optional(),
   }),
   setting({
+    path: 'health.backlogMax',
     option: 'healthBacklogMax',
     env: 'OUTBOX_HEALTH_BACKLOG_MAX',
     default: undefined,
@@ -265,6 +210,7 @@ export const OUTBOX_SETTINGS = [
     schema: integer(0, 1_000_000_000).optional(),
   }),
   setting({
+    path: 'health.lagWarnMs',
     option: 'healthLagWarnMs',
     env: 'OUTBOX_HEALTH_LAG_WARN_MS',
     default: undefined,
@@ -272,6 +218,7 @@ export const OUTBOX_SETTINGS = [
     schema: integer(0, 365 * 24 * 3_600_000).optional(),
   }),
   setting({
+    path: 'health.lagMaxMs',
     option: 'healthLagMaxMs',
     env: 'OUTBOX_HEALTH_LAG_MAX_MS',
     default: undefined,
@@ -279,6 +226,7 @@ export const OUTBOX_SETTINGS = [
     schema: integer(0, 365 * 24 * 3_600_000).optional(),
   }),
   setting({
+    path: 'health.countCap',
     option: 'healthCountCap',
     env: 'OUTBOX_HEALTH_COUNT_CAP',
     default: '10000',
@@ -286,6 +234,7 @@ export const OUTBOX_SETTINGS = [
     schema: integer(1, 10_000_000),
   }),
   setting({
+    path: 'health.timeoutMs',
     option: 'healthTimeoutMs',
     env: 'OUTBOX_HEALTH_TIMEOUT_MS',
     default: '1000',
@@ -293,10 +242,11 @@ export const OUTBOX_SETTINGS = [
     schema: integer(1, 60_000),
   }),
   setting({
+    path: 'health.relayStallPeriods',
     option: 'healthRelayStallPeriods',
     env: 'OUTBOX_HEALTH_RELAY_STALL_PERIODS',
     default: '10',
     description: 'Relay health is down after this many cron periods without progress',
     schema: integer(1, 10_000),
   }),
-] as const satisfies readonly OutboxSetting[];
+] as const;

@@ -2,10 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { OUTBOX_DATA_SOURCE } from '../outbox.constants.js';
 import {
-  OutboxAdminRepository,
+  OutboxDeadLetterRepository,
   type FailedEvent,
   type FailedEventFilter,
-} from '../persistence/outbox-admin.repository.js';
+} from './outbox-dead-letter.repository.js';
 
 /**
  * Dead letters for operators: list the events the relay gave up on, requeue them with a fresh
@@ -16,7 +16,7 @@ import {
 export class OutboxDeadLetterService {
   constructor(
     @Inject(OUTBOX_DATA_SOURCE) private readonly dataSource: DataSource,
-    private readonly admin: OutboxAdminRepository,
+    private readonly admin: OutboxDeadLetterRepository,
   ) {}
 
   list(options?: { eventType?: string; limit?: number }): Promise<FailedEvent[]> {

@@ -9,11 +9,8 @@ import { OutboxError } from './outbox.error.js';
 export class OutboxPublishError extends OutboxError {
   constructor(
     readonly eventId: string,
-    readonly pattern: string,
     cause: unknown,
   ) {
-    super(`Broker did not acknowledge event ${eventId} on "${pattern}": ${describeError(cause)}`, {
-      cause,
-    });
+    super(`Broker did not acknowledge event ${eventId}: ${describeError(cause)}`, { cause });
   }
 }

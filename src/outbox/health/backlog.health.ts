@@ -3,7 +3,7 @@ import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/term
 import type { DataSource } from 'typeorm';
 import type { ResolvedOutboxOptions } from '../config/outbox-options.interface.js';
 import { OUTBOX_DATA_SOURCE, OUTBOX_OPTIONS } from '../outbox.constants.js';
-import { OutboxRepository, type OutboxBacklog } from '../persistence/outbox.repository.js';
+import { OutboxBacklogReader, type OutboxBacklog } from '../table/outbox-backlog.reader.js';
 import { errorMessage } from '../errors/error-text.js';
 import { withTimeout } from '../utils/with-timeout.js';
 
@@ -17,7 +17,7 @@ import { withTimeout } from '../utils/with-timeout.js';
 export class OutboxBacklogHealthIndicator {
   constructor(
     private readonly health: HealthIndicatorService,
-    private readonly repository: OutboxRepository,
+    private readonly reader: OutboxBacklogReader,
     @Inject(OUTBOX_DATA_SOURCE) private readonly dataSource: DataSource,
     @Inject(OUTBOX_OPTIONS) private readonly options: ResolvedOutboxOptions,
   ) {}
@@ -30,7 +30,7 @@ export class OutboxBacklogHealthIndicator {
     try {
       if (!this.dataSource.isInitialized) throw new Error('database not connected yet');
       backlog = await withTimeout(
-        this.repository.backlog(this.dataSource.manager, this.options.healthCountCap),
+        this.reader.backlog(this.dataSource.manager, this.options.healthCountCap),
         this.options.healthTimeoutMs,
       );
     } catch (error) {

@@ -2,7 +2,7 @@ import { headers } from '@nats-io/transport-node';
 import { NatsContext, RmqContext } from '@nestjs/microservices';
 import { InvalidInboxKeyError } from '../errors/invalid-inbox-key.error.js';
 import { eventIdOf } from './event-id.js';
-import { RmqEnvelopeDeserializer } from './rabbitmq/rmq-envelope.deserializer.js';
+import { RmqEnvelopeDeserializer } from '../rabbitmq/rmq-envelope.deserializer.js';
 
 const natsContext = (msgId?: string) => {
   const h = headers();

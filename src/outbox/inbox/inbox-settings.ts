@@ -1,16 +1,13 @@
+import type { z } from 'zod';
 import type { Setting } from '../config/setting.js';
 import { cron, duration, identifier, integer } from '../config/setting-schemas.js';
-import type { ResolvedInboxOptions } from './inbox-options.interface.js';
 
-/** One configurable setting of the inbox (see `OutboxSetting`). @publicApi */
-export type InboxSetting<K extends keyof ResolvedInboxOptions = keyof ResolvedInboxOptions> =
-  Setting<ResolvedInboxOptions, K>;
-
-const setting = <K extends keyof ResolvedInboxOptions>(s: InboxSetting<K>) => s;
+const setting = <P extends string, O extends string, S extends z.ZodType>(s: Setting<P, O, S>) => s;
 
 /** Every setting of `OutboxInboxModule`, with its variable and default. @publicApi */
 export const INBOX_SETTINGS = [
   setting({
+    path: 'table',
     option: 'table',
     env: 'OUTBOX_INBOX_TABLE',
     default: 'event_inbox',
@@ -18,6 +15,7 @@ export const INBOX_SETTINGS = [
     schema: identifier,
   }),
   setting({
+    path: 'schema',
     option: 'schema',
     env: 'OUTBOX_INBOX_SCHEMA',
     default: undefined,
@@ -25,6 +23,7 @@ export const INBOX_SETTINGS = [
     schema: identifier.optional(),
   }),
   setting({
+    path: 'keepFor',
     option: 'retentionMs',
     env: 'OUTBOX_INBOX_RETENTION',
     default: '7d',
@@ -34,6 +33,7 @@ export const INBOX_SETTINGS = [
     schema: duration.refine((ms) => ms > 0, 'must be more than 0'),
   }),
   setting({
+    path: 'purgeCron',
     option: 'purgeCron',
     env: 'OUTBOX_INBOX_PURGE_CRON',
     default: '0 * * * * *',
@@ -41,10 +41,11 @@ export const INBOX_SETTINGS = [
     schema: cron,
   }),
   setting({
+    path: 'purgeBatchSize',
     option: 'purgeBatchSize',
     env: 'OUTBOX_INBOX_PURGE_BATCH_SIZE',
     default: '1000',
     description: 'Inbox rows deleted per purge statement',
     schema: integer(1, 100_000),
   }),
-] as const satisfies readonly InboxSetting[];
+] as const;

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { qualifiedTableName } from '../config/sql-identifier.js';
 import { InboxTableMissingError } from '../errors/inbox-table-missing.error.js';
-import { runTableQuery } from '../persistence/run-outbox-query.js';
+import { runTableQuery } from '../table/run-outbox-query.js';
 import { INBOX_OPTIONS } from './inbox.constants.js';
 import type { ResolvedInboxOptions } from './inbox-options.interface.js';
 

@@ -1,5 +1,5 @@
 import type { DomainEvent } from '../events/domain-event.js';
-import type { ClaimedEvent } from '../persistence/claimed-event.js';
+import type { ClaimedEvent } from '../message/claimed-event.js';
 
 /** One charged publish failure in a batch. @publicApi */
 export interface RelayedFailure {

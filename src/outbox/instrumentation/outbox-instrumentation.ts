@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { errorMessage } from '../errors/error-text.js';
 import type { DomainEvent } from '../events/domain-event.js';
-import type { ClaimedEvent } from '../persistence/claimed-event.js';
+import type { ClaimedEvent } from '../message/claimed-event.js';
 import type { OutboxBatchReport, OutboxInstrument } from './outbox-instrument.js';
 
 /**

@@ -8,7 +8,7 @@ import {
 import { ModuleRef } from '@nestjs/core';
 import { Gauge, type Registry } from 'prom-client';
 import { errorMessage } from '../errors/error-text.js';
-import type { OutboxBacklog } from '../persistence/outbox.repository.js';
+import type { OutboxBacklog } from '../table/outbox-backlog.reader.js';
 import { withTimeout } from '../utils/with-timeout.js';
 import { locateOutbox, type LocatedOutbox } from './locate-outbox.js';
 import { OUTBOX_METRICS_MODULE_OPTIONS } from './outbox-metrics-module-definition.js';
@@ -18,7 +18,7 @@ import { RegisteredMetrics } from './registered-metrics.js';
 
 /**
  * The backlog gauges, computed when the registry is scraped. A scrape costs one capped
- * query on the partial indexes (`OutboxRepository.backlog`, the query of backlog health),
+ * query on the partial indexes (`OutboxBacklogReader.backlog`, the query of backlog health),
  * shared by all the gauges, and waits for it at most `OUTBOX_HEALTH_TIMEOUT_MS`. At most one
  * such query runs at a time: while a slow one is still running, the next scrape waits for it
  * instead of starting another, so a struggling database never collects a pile of them.
@@ -104,8 +104,8 @@ export class OutboxBacklogCollector implements OnModuleInit, OnApplicationShutdo
     const outbox = this.outbox;
     // Before start-up finished, or while the application still connects in the background.
     if (!outbox?.dataSource.isInitialized) return undefined;
-    const { repository, dataSource, options } = outbox;
-    this.query ??= repository.backlog(dataSource.manager, options.healthCountCap).finally(() => {
+    const { backlogReader, dataSource, options } = outbox;
+    this.query ??= backlogReader.backlog(dataSource.manager, options.healthCountCap).finally(() => {
       this.query = undefined;
     });
     try {

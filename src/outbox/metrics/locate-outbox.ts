@@ -4,12 +4,12 @@ import type { ResolvedOutboxOptions } from '../config/outbox-options.interface.j
 import { OutboxConfigError } from '../errors/outbox-config.error.js';
 import { OutboxInstrumentation } from '../instrumentation/outbox-instrumentation.js';
 import { OUTBOX_DATA_SOURCE, OUTBOX_OPTIONS } from '../outbox.constants.js';
-import { OutboxRepository } from '../persistence/outbox.repository.js';
+import { OutboxBacklogReader } from '../table/outbox-backlog.reader.js';
 
 /** The parts of the application's `OutboxModule` that the metrics read. */
 export interface LocatedOutbox {
   readonly instrumentation: OutboxInstrumentation;
-  readonly repository: OutboxRepository;
+  readonly backlogReader: OutboxBacklogReader;
   readonly options: ResolvedOutboxOptions;
   readonly dataSource: DataSource;
 }
@@ -43,7 +43,7 @@ export function locateOutbox(moduleRef: ModuleRef): LocatedOutbox {
   };
   return {
     instrumentation: one<OutboxInstrumentation>(OutboxInstrumentation),
-    repository: one<OutboxRepository>(OutboxRepository),
+    backlogReader: one<OutboxBacklogReader>(OutboxBacklogReader),
     options: one<ResolvedOutboxOptions>(OUTBOX_OPTIONS),
     dataSource: one<DataSource>(OUTBOX_DATA_SOURCE),
   };

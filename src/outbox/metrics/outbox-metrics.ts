@@ -3,7 +3,7 @@ import { ModuleRef } from '@nestjs/core';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { DomainEvent } from '../events/domain-event.js';
 import type { OutboxBatchReport, OutboxInstrument } from '../instrumentation/outbox-instrument.js';
-import type { ClaimedEvent } from '../persistence/claimed-event.js';
+import type { ClaimedEvent } from '../message/claimed-event.js';
 import { locateOutbox } from './locate-outbox.js';
 import { RegisteredMetrics } from './registered-metrics.js';
 import { OUTBOX_METRICS_MODULE_OPTIONS } from './outbox-metrics-module-definition.js';

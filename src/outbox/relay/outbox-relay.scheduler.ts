@@ -11,7 +11,7 @@ import { scheduleJob, unscheduleJob } from '../utils/scheduled-job.js';
 import type { ResolvedOutboxOptions } from '../config/outbox-options.interface.js';
 import { OUTBOX_OPTIONS, OUTBOX_RELAY_JOB } from '../outbox.constants.js';
 import { OutboxRelayService } from './outbox-relay.service.js';
-import { OutboxWakeupService } from './outbox-wakeup.service.js';
+import { OutboxWakeupService } from '../wakeup/outbox-wakeup.service.js';
 
 /**
  * Registers the relay's tick with `SchedulerRegistry`. The job is added at bootstrap rather

@@ -4,23 +4,26 @@ import type { ResolvedOutboxOptions } from '../config/outbox-options.interface.j
 import { describeError, errorMessage } from '../errors/error-text.js';
 import { OUTBOX_DATA_SOURCE, OUTBOX_OPTIONS } from '../outbox.constants.js';
 import { OutboxInstrumentation } from '../instrumentation/outbox-instrumentation.js';
-import type { ClaimedEvent } from '../persistence/claimed-event.js';
-import { OutboxRepository, type EventFailure } from '../persistence/outbox.repository.js';
+import type { ClaimedEvent } from '../message/claimed-event.js';
+import { OutboxRelayStore, type EventFailure } from './outbox-relay.store.js';
 import { EventBreaksConnectionError } from '../errors/event-breaks-connection.error.js';
 import { OutboxPublishError } from '../errors/outbox-publish.error.js';
-import { OutboxPublisher, type PublishOutcome } from '../transport/outbox-publisher.js';
+import { OutboxPublisher, type FailedOutcome, type PublishOutcome } from './outbox-publisher.js';
 import { OUTBOX_TRANSPORT, type OutboxTransport } from '../transport/outbox-transport.js';
 import type { OutboxRelayStatus } from './outbox-relay-status.js';
-import { OutboxWakeupService } from './outbox-wakeup.service.js';
-import { retryDelayMs } from './retry-backoff.js';
+import { OutboxWakeupService } from '../wakeup/outbox-wakeup.service.js';
+import {
+  chargedFailures,
+  mayHideConnectionBreaker,
+  nextStep,
+  outageOf,
+  outagePauseMs,
+} from './relay-decisions.js';
 
-const MAX_OUTAGE_PAUSE_MS = 30_000;
 /** How often a relay that just ran dry looks for new rows, before it goes idle. */
 const LINGER_POLL_MS = 2;
 /** How often the relay asks whether the broker answers again after a lost connection. */
 const BROKER_PROBE_INTERVAL_MS = 50;
-
-type FailedOutcome = Extract<PublishOutcome, { status: 'failed' }>;
 
 interface BatchResult {
   readonly locked: number;
@@ -66,7 +69,7 @@ export class OutboxRelayService {
     @Inject(OUTBOX_OPTIONS) private readonly options: ResolvedOutboxOptions,
     @Inject(OUTBOX_DATA_SOURCE) private readonly dataSource: DataSource,
     @Inject(OUTBOX_TRANSPORT) private readonly transport: OutboxTransport,
-    private readonly repository: OutboxRepository,
+    private readonly store: OutboxRelayStore,
     private readonly publisher: OutboxPublisher,
     private readonly instrumentation: OutboxInstrumentation,
     private readonly wakeup: OutboxWakeupService,
@@ -164,7 +167,6 @@ export class OutboxRelayService {
         this.logger.warn(lastError);
         return;
       }
-      await this.transport.prepare();
       this.wakeup.ensureListening(this.wakeupHandlers);
       let dryAt: number | undefined;
       for (;;) {
@@ -266,24 +268,16 @@ export class OutboxRelayService {
     while (Date.now() < until && !this.stopping) {
       await new Promise((resolve) => setTimeout(resolve, LINGER_POLL_MS));
       if (this.wokenDuringDrain) return true;
-      if (await this.repository.hasDue(this.dataSource.manager)) return true;
+      if (await this.store.hasDue(this.dataSource.manager)) return true;
     }
     return false;
   }
 
   private pauseForOutage(batch: BatchResult): string {
     this.outageStreak++;
-    // Capped lower than an event's retry: once the broker is back, the backlog should move
-    // within seconds, not after the longest retry delay.
-    const delay = retryDelayMs(
-      this.outageStreak,
-      this.options.retryBaseMs,
-      Math.min(this.options.retryMaxMs, MAX_OUTAGE_PAUSE_MS),
-    );
+    const delay = outagePauseMs(this.outageStreak, this.options);
     this.pausedUntil = Date.now() + delay;
     this.status = { ...this.status, pausedUntil: new Date(this.pausedUntil) };
-    // The stream may have been deleted or changed: check it again next time.
-    this.transport.invalidate();
     const message = `${batch.locked} events not acknowledged and left pending (broker unavailable, no attempt counted); pausing ${delay} ms; ${batch.outage!.error.message}`;
     this.logger.error(message);
     return message;
@@ -295,11 +289,8 @@ export class OutboxRelayService {
     try {
       await runner.connect();
       await runner.startTransaction();
-      await this.repository.limitTransaction(runner.manager, this.lockHoldLimitMs());
-      const { locked, events } = await this.repository.claim(
-        runner.manager,
-        this.options.batchSize,
-      );
+      await this.store.limitTransaction(runner.manager, this.lockHoldLimitMs());
+      const { locked, events } = await this.store.claim(runner.manager, this.options.batchSize);
       const outcomes =
         events.length > 0
           ? await this.instrumentation.aroundPublish(events, () => this.publish(events))
@@ -307,15 +298,11 @@ export class OutboxRelayService {
       const acks = outcomes.filter((o) => o.status === 'acknowledged');
       const acknowledged = acks.map((o) => o.id);
       const failed = outcomes.filter((o): o is FailedOutcome => o.status === 'failed');
-      const outage = this.outage(failed, acknowledged.length);
-      await this.repository.markPublished(runner.manager, acknowledged);
-      // A lost connection is never the event's fault, even when part of the batch got through,
-      // unless the event was found to be what broke it.
-      const charged = outage
-        ? []
-        : failed.filter((f) => f.permanent || !this.transport.isConnectionFailure(f.error.cause));
+      const outage = outageOf(failed, acknowledged.length);
+      await this.store.markPublished(runner.manager, acknowledged);
+      const charged = chargedFailures(failed, outage);
       const failures = this.failures(charged, events);
-      await this.repository.recordFailures(runner.manager, failures);
+      await this.store.recordFailures(runner.manager, failures);
       // A crash before this commit leaves acknowledged rows pending: they are published again
       // and the broker drops the copy by event id. That is the at-least-once in the guarantee.
       await runner.commitTransaction();
@@ -355,30 +342,32 @@ export class OutboxRelayService {
    * outage on every try and stop the whole outbox.
    */
   private async publish(events: readonly ClaimedEvent[]): Promise<PublishOutcome[]> {
-    const losses = () => this.transport.connectionLosses?.() ?? 0;
-    const before = losses();
     const outcomes = await this.publisher.publishAll(events);
-    if (losses() === before || this.stopping) return outcomes;
+    if (!mayHideConnectionBreaker(outcomes) || this.stopping) return outcomes;
+    if (!(await this.brokerAnswers())) return outcomes;
     const left = new Set(outcomes.filter((o) => o.status !== 'acknowledged').map((o) => o.id));
-    if (left.size === 0 || !(await this.brokerAnswers())) return outcomes;
     const again = new Map<string, PublishOutcome>();
-    const suspects = events.filter((e) => left.has(e.id));
-    const lostBefore = losses();
-    for (const outcome of await this.publisher.publishInTurn(suspects)) {
-      again.set(outcome.id, outcome);
-      if (outcome.status !== 'failed') continue;
-      // Only the last one sent can have broken the connection.
-      if (losses() !== lostBefore && (await this.brokerAnswers())) {
-        again.set(outcome.id, {
-          ...outcome,
-          error: new OutboxPublishError(
-            outcome.error.eventId,
-            outcome.error.pattern,
-            new EventBreaksConnectionError(outcome.error.cause),
-          ),
-          permanent: true,
-        });
-      }
+    for (const outcome of await this.publisher.publishInTurn(
+      events.filter((e) => left.has(e.id)),
+    )) {
+      // Only the last one sent can have broken the connection, and only if the broker answers.
+      const breaker =
+        outcome.status === 'failed' &&
+        outcome.failure === 'connection-lost' &&
+        (await this.brokerAnswers());
+      again.set(
+        outcome.id,
+        breaker
+          ? {
+              ...outcome,
+              error: new OutboxPublishError(
+                outcome.error.eventId,
+                new EventBreaksConnectionError(outcome.error.cause),
+              ),
+              failure: 'never',
+            }
+          : outcome,
+      );
     }
     return outcomes.map((o) => again.get(o.id) ?? o);
   }
@@ -397,39 +386,17 @@ export class OutboxRelayService {
     }
   }
 
-  /**
-   * The broker is the problem, not the events, when the connection is down, or when nothing
-   * was acknowledged and every publish failed the same way. An hour-long outage then costs
-   * no attempts and dead-letters nothing.
-   */
-  private outage(
-    failed: readonly FailedOutcome[],
-    acknowledged: number,
-  ): FailedOutcome | undefined {
-    if (failed.length === 0 || failed.some((f) => f.permanent)) return undefined;
-    const [first] = failed;
-    const cause = (f: FailedOutcome) => describeError(f.error.cause);
-    const connection = failed.every((f) => this.transport.isConnectionFailure(f.error.cause));
-    const uniform =
-      acknowledged === 0 && failed.length > 1 && failed.every((f) => cause(f) === cause(first));
-    return connection || uniform ? first : undefined;
-  }
-
   /** Each charged failure's next step, decided here once: retry later, or give up now. */
   private failures(
     failed: readonly FailedOutcome[],
     events: readonly ClaimedEvent[],
   ): EventFailure[] {
     const attempts = new Map(events.map((e) => [e.id, e.attempts]));
-    return failed.map((f) => {
-      const attempt = (attempts.get(f.id) ?? 0) + 1;
-      return {
-        id: f.id,
-        error: describeError(f.error.cause),
-        retryInMs: retryDelayMs(attempt, this.options.retryBaseMs, this.options.retryMaxMs),
-        giveUp: f.permanent || attempt >= this.options.maxAttempts,
-      };
-    });
+    return failed.map((f) => ({
+      id: f.id,
+      error: describeError(f.error.cause),
+      ...nextStep(f, attempts.get(f.id) ?? 0, this.options),
+    }));
   }
 
   private count(published: number, duplicates: number, failures: readonly EventFailure[]) {

@@ -3,7 +3,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import type { DataSource } from 'typeorm';
 import type { ResolvedOutboxOptions } from '../config/outbox-options.interface.js';
 import { OUTBOX_DATA_SOURCE, OUTBOX_OPTIONS, OUTBOX_RETENTION_JOB } from '../outbox.constants.js';
-import { OutboxAdminRepository } from '../persistence/outbox-admin.repository.js';
+import { OutboxDeadLetterRepository } from '../dead-letters/outbox-dead-letter.repository.js';
 import { BatchedPurgeScheduler } from '../utils/batched-purge.scheduler.js';
 
 /**
@@ -17,7 +17,7 @@ export class OutboxRetentionScheduler extends BatchedPurgeScheduler {
     @Inject(OUTBOX_OPTIONS) options: ResolvedOutboxOptions,
     @Inject(OUTBOX_DATA_SOURCE) dataSource: DataSource,
     registry: SchedulerRegistry,
-    admin: OutboxAdminRepository,
+    admin: OutboxDeadLetterRepository,
   ) {
     super(registry, {
       name: OUTBOX_RETENTION_JOB,

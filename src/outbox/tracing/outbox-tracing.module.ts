@@ -13,7 +13,7 @@ import { OutboxTracing } from './outbox-tracing.js';
  * with the outbox's `OutboxInstrumentation`, so `OutboxModule` must be visible to it: import
  * that one with `isGlobal: true`.
  * ```ts
- * imports: [OutboxModule.forRoot({ isGlobal: true }), OutboxTracingModule.forRoot()]
+ * imports: [OutboxModule.forRoot({ transport: natsTransport(), isGlobal: true }), OutboxTracingModule.forRoot()]
  * ```
  * It only uses `@opentelemetry/api`; without an SDK registered it records and writes nothing.
  * @publicApi

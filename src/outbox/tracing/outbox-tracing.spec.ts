@@ -16,25 +16,38 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import { resolveOutboxOptions } from '../config/resolve-outbox-options.js';
 import { OutboxPublishError } from '../errors/outbox-publish.error.js';
 import { OutboxInstrumentation } from '../instrumentation/outbox-instrumentation.js';
-import type { OutboxModuleOptions } from '../config/outbox-options.interface.js';
-import type { ClaimedEvent } from '../persistence/claimed-event.js';
-import type { PublishOutcome } from '../transport/outbox-publisher.js';
+import type { OutboxTransport } from '../transport/outbox-transport.js';
+import type { ClaimedEvent } from '../message/claimed-event.js';
+import type { PublishOutcome } from '../relay/outbox-publisher.js';
 import { MAX_BATCH_SPAN_LINKS, OutboxTracing } from './outbox-tracing.js';
 
 const exporter = new InMemorySpanExporter();
 const tracer = () => trace.getTracer('producer');
 
-function tracing(options: OutboxModuleOptions = {}): OutboxTracing {
-  const resolved = resolveOutboxOptions({ env: {}, subjectPrefix: 'shop.events', ...options });
-  return new OutboxTracing(
-    new OutboxInstrumentation(),
-    resolved,
-    { patternFor: (type) => `${resolved.subjectPrefix}.${type}` },
-    { tracerName: 'nestjs-pg-outbox' },
-  );
+/** A tracing instrument over a stand-in for the NATS adapter, or the RabbitMQ one. */
+function tracing(broker: { exchange?: string; subjectPrefix?: string } = {}): OutboxTracing {
+  const subjectPrefix = broker.subjectPrefix ?? 'shop.events';
+  const transport: Pick<OutboxTransport, 'name' | 'describeDestination'> = broker.exchange
+    ? {
+        name: 'rabbitmq',
+        describeDestination: (eventType) => ({
+          system: 'rabbitmq',
+          destination: broker.exchange,
+          attributes: eventType ? { 'messaging.rabbitmq.destination.routing_key': eventType } : {},
+        }),
+      }
+    : {
+        name: 'nats-jetstream',
+        describeDestination: (eventType) => ({
+          system: 'nats',
+          destination: eventType && `${subjectPrefix}.${eventType}`,
+        }),
+      };
+  return new OutboxTracing(new OutboxInstrumentation(), transport, {
+    tracerName: 'nestjs-pg-outbox',
+  });
 }
 
 function claimed(i: number, headers: Record<string, string> = {}, type = 'order.placed') {
@@ -126,7 +139,7 @@ describe('OutboxTracing', () => {
     expect(batchSpan().attributes['messaging.destination.name']).toBeUndefined();
     exporter.reset();
 
-    const rabbit = tracing({ transport: 'rabbitmq', exchange: 'shop.x' });
+    const rabbit = tracing({ exchange: 'shop.x' });
     await rabbit.aroundPublish([claimed(0), claimed(1)], () => Promise.resolve());
     expect(batchSpan().name).toBe('publish shop.x');
     expect(batchSpan().attributes).toMatchObject({
@@ -171,8 +184,8 @@ describe('OutboxTracing', () => {
       {
         id: '2',
         status: 'failed',
-        error: new OutboxPublishError('e-1', 'shop.events.order.placed', cause),
-        permanent: false,
+        error: new OutboxPublishError('e-1', cause),
+        failure: 'unavailable',
       },
     ];
     await expect(tracing().aroundPublish(events, () => Promise.resolve(outcomes))).resolves.toBe(

@@ -11,13 +11,11 @@ import {
   type Link,
   type Span,
 } from '@opentelemetry/api';
-import type { ResolvedOutboxOptions } from '../config/outbox-options.interface.js';
 import { errorMessage } from '../errors/error-text.js';
 import type { OutboxInstrument } from '../instrumentation/outbox-instrument.js';
 import { OutboxInstrumentation } from '../instrumentation/outbox-instrumentation.js';
-import { OUTBOX_OPTIONS } from '../outbox.constants.js';
-import type { ClaimedEvent } from '../persistence/claimed-event.js';
-import type { PublishOutcome } from '../transport/outbox-publisher.js';
+import type { ClaimedEvent } from '../message/claimed-event.js';
+import type { PublishOutcome } from '../relay/outbox-publisher.js';
 import { OUTBOX_TRANSPORT, type OutboxTransport } from '../transport/outbox-transport.js';
 import {
   OUTBOX_TRACING_OPTIONS,
@@ -52,8 +50,8 @@ export class OutboxTracing implements OutboxInstrument, OnModuleInit {
 
   constructor(
     private readonly instrumentation: OutboxInstrumentation,
-    @Inject(OUTBOX_OPTIONS) private readonly options: ResolvedOutboxOptions,
-    @Inject(OUTBOX_TRANSPORT) private readonly transport: Pick<OutboxTransport, 'patternFor'>,
+    @Inject(OUTBOX_TRANSPORT)
+    private readonly transport: Pick<OutboxTransport, 'name' | 'describeDestination'>,
     @Inject(OUTBOX_TRACING_OPTIONS) private readonly tracing: ResolvedOutboxTracingOptions,
   ) {}
 
@@ -127,23 +125,16 @@ export class OutboxTracing implements OutboxInstrument, OnModuleInit {
    * name today's backends group by; semconv 1.45 renames it `messaging.system.name`.
    */
   private describe(events: readonly ClaimedEvent[]): { name: string; attributes: Attributes } {
+    const eventType = sharedEventType(events);
+    const described = this.transport.describeDestination?.(eventType);
     const attributes: Attributes = {
-      'messaging.system': this.options.transport,
+      'messaging.system': described?.system ?? this.transport.name,
       'messaging.operation.type': 'send',
       'messaging.operation.name': 'publish',
       'messaging.batch.message_count': events.length,
+      ...described?.attributes,
     };
-    const eventType = sharedEventType(events);
-    // RabbitMQ: every event goes to the one exchange, the event type is the routing key.
-    // NATS: the subject is the destination, one per event type; a batch of several types has
-    // no single destination, and the conventions then leave it out of the name.
-    let destination: string | undefined;
-    if (this.options.transport === 'rabbitmq') {
-      destination = this.options.exchange;
-      if (eventType) attributes['messaging.rabbitmq.destination.routing_key'] = eventType;
-    } else if (eventType) {
-      destination = this.transport.patternFor(eventType);
-    }
+    const destination = described?.destination;
     if (destination) attributes['messaging.destination.name'] = destination;
     return { name: destination ? `publish ${destination}` : 'publish', attributes };
   }

@@ -1,56 +1,77 @@
-import type { ClientProxy } from '@nestjs/microservices';
-import type { OutboxMessage } from './outbox-message.js';
+import type { OutboxMessage } from '../message/outbox-message.js';
+import type { OutboxTransportContext } from './outbox-transport-context.js';
 
 /**
- * The broker side of the relay: a Nest `ClientProxy` whose `emit()` completes only once the
- * broker acknowledged the message, and what the broker needs around it.
+ * Why one message was not acknowledged. The relay decides from it whether the event is
+ * charged an attempt (and, across a batch that acknowledged nothing and failed every publish
+ * the same way, that the broker is at fault):
+ * - `unavailable`: the broker or the connection is down, nothing takes the destination, or no
+ *   acknowledgement came in time. Not the event's fault: no attempt is charged, and a batch
+ *   that fails this way as a whole pauses the relay.
+ * - `connection-lost`: the connection was lost while this message was in flight. Usually an
+ *   outage; but when the broker answers right after, the relay publishes the batch again one
+ *   message at a time, and a message that loses the connection on its own is given up.
+ * - `retry`: the broker refused this message; a later attempt may succeed (charged).
+ * - `never`: the broker can never take this message (too large, malformed destination): it
+ *   becomes a dead letter at once.
+ * @publicApi
+ */
+export type PublishFailure = 'unavailable' | 'connection-lost' | 'retry' | 'never';
+
+/** The fate of one message of a batch, in the batch's order. @publicApi */
+export type PublishResult =
+  | {
+      readonly status: 'acknowledged';
+      /** The broker already had it (a re-publish after a crash) and dropped this copy. */
+      readonly duplicate: boolean;
+    }
+  | { readonly status: 'failed'; readonly failure: PublishFailure; readonly error: unknown };
+
+/**
+ * The broker side of the relay. An adapter publishes through a Nest `ClientProxy` and maps the
+ * broker's answers onto `PublishResult`; the core knows nothing else of the broker. Check a
+ * new adapter with `describeTransportContract` from `nestjs-pg-outbox/testing`.
  * @publicApi
  */
 export interface OutboxTransport {
   /** Human-readable name for logs and health output, never credentials. */
   readonly name: string;
-  /** The relay needs only these; each transport's client keeps its own event and status types. */
-  readonly client: Pick<ClientProxy, 'emit' | 'connect' | 'close'>;
   /**
-   * Optional: what `client.emit()` does for one message, as a promise of its result, without
-   * the Observables around it. The relay prefers it: at thousands of events per second, the
-   * per-event Observables and timers are a measurable share of its CPU. It must settle on its
-   * own (a publish timeout), since no outer timeout is added.
+   * Publishes every message, pipelined, and resolves with one result per message, in order;
+   * never rejects. A message counts as acknowledged only when the broker confirmed it stored
+   * it (a JetStream PubAck, an AMQP publisher confirm). Messages of one batch belong to
+   * different aggregates, so their order among themselves does not matter. Once `signal` is
+   * aborted, every result must settle promptly (unsettled ones as `unavailable`).
    */
-  publish?(pattern: string, message: OutboxMessage): Promise<unknown>;
-  /** The subject or routing key an event type is published on. */
-  patternFor(eventType: string): string;
-  /** Makes sure the broker side exists (stream, exchange). Idempotent; cheap once it succeeded. */
-  prepare(): Promise<void>;
-  /** Forgets a successful `prepare()`, after publishes failed, so the next one checks again. */
-  invalidate(): void;
-  /**
-   * Reads `emit()`'s result; throws unless it is the acknowledgement this transport promises
-   * (for JetStream: a PubAck from the configured stream), which guards against a client that
-   * completes without one. `duplicate` is true when the broker dropped it as a re-publish.
-   */
-  acknowledgement(result: unknown): { duplicate: boolean };
-  /** Whether `emit()`'s error means the broker can never take this event (too large...). */
-  isPermanentFailure(error: unknown): boolean;
-  /**
-   * Whether the error is about the broker or the connection rather than the event (down,
-   * nothing captures the subject, no acknowledgement in time): such failures never count
-   * against an event's attempts, so an outage dead-letters nothing.
-   */
-  isConnectionFailure(error: unknown): boolean;
-  /**
-   * Optional: how many times the connection was lost so far. When it grows during a batch and
-   * the broker answers right after, the relay suspects an event that breaks the connection
-   * (nats-server drops a client whose subject overflows its control line) and publishes the
-   * batch one event at a time to find it, rather than pausing for an outage forever.
-   */
-  connectionLosses?(): number;
+  publish(messages: readonly OutboxMessage[], signal: AbortSignal): Promise<PublishResult[]>;
   /**
    * Probes the application's own connection (no new connection per probe): resolves with
    * details for health output, or rejects with the reason. Never includes credentials.
    */
   checkHealth(): Promise<Record<string, unknown>>;
+  /**
+   * Optional, for tracing: the messaging system, and where events of `eventType` go (for a
+   * batch of several types, `undefined`), per OpenTelemetry's messaging conventions.
+   */
+  describeDestination?(eventType: string | undefined): MessagingDestination;
 }
+
+/** Where a batch goes, as OpenTelemetry's messaging conventions name it. @publicApi */
+export interface MessagingDestination {
+  /** `messaging.system`: `nats`, `rabbitmq`, ... */
+  readonly system: string;
+  /** `messaging.destination.name`, when the batch has one. */
+  readonly destination?: string;
+  /** Further attributes, such as the routing key. */
+  readonly attributes?: Readonly<Record<string, string>>;
+}
+
+/**
+ * What `OutboxModule.forRoot({ transport })` takes: builds the transport once the module's
+ * options are resolved. `natsTransport()` and `rabbitmqTransport()` return one.
+ * @publicApi
+ */
+export type OutboxTransportFactory = (context: OutboxTransportContext) => OutboxTransport;
 
 /** Injection token of the `OutboxTransport`. @publicApi */
 export const OUTBOX_TRANSPORT = Symbol('OUTBOX:TRANSPORT');

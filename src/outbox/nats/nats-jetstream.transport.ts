@@ -1,0 +1,186 @@
+import {
+  JetStreamApiCodes,
+  JetStreamApiError,
+  jetstreamManager,
+  type JetStreamManager,
+  type PubAck,
+} from '@nats-io/jetstream';
+import {
+  ClosedConnectionError,
+  ConnectionError,
+  InvalidArgumentError,
+  InvalidSubjectError,
+  type NatsConnection,
+} from '@nats-io/transport-node';
+import { Logger, type OnApplicationShutdown } from '@nestjs/common';
+import type { OutboxMessage } from '../message/outbox-message.js';
+import type {
+  MessagingDestination,
+  OutboxTransport,
+  PublishFailure,
+  PublishResult,
+} from '../transport/outbox-transport.js';
+import type { OutboxTransportContext } from '../transport/outbox-transport-context.js';
+import { publishEach } from '../transport/publish-each.js';
+import { OnceUntilFailure } from '../utils/once-until-failure.js';
+import { ClientJetStream } from './client-jetstream.js';
+import { NatsEnvelopeSerializer } from './nats-envelope.serializer.js';
+import type { ResolvedNatsTransportOptions } from './nats-transport.options.js';
+
+const MESSAGE_SIZE_EXCEEDS_MAXIMUM = 10054;
+/** "No stream answers this subject" and "no PubAck in time". */
+const BROKER_SIDE_ERRORS = new Set(['JetStreamNotEnabled', 'TimeoutError']);
+
+/**
+ * NATS JetStream: events go to `<subjectPrefix>.<event_type>`, captured by one stream whose
+ * duplicate window drops re-publishes of the same event id. Publishes go through
+ * `ClientJetStream`, a Nest `ClientNats` whose dispatch is a JetStream publish.
+ */
+export class NatsJetStreamTransport implements OutboxTransport, OnApplicationShutdown {
+  readonly name = 'nats-jetstream';
+  readonly client: ClientJetStream;
+  private readonly logger = new Logger(NatsJetStreamTransport.name);
+  // A failed preparation is forgotten, so the next batch tries again.
+  private readonly preparation = new OnceUntilFailure(() => this.ensureStream());
+  private connectionStatus = 'not connected yet';
+  /** Connections lost so far: a publish that saw this change was in flight at the loss. */
+  private losses = 0;
+  private jsm: { connection: NatsConnection; manager: JetStreamManager } | undefined;
+
+  constructor(
+    private readonly options: ResolvedNatsTransportOptions,
+    context: OutboxTransportContext,
+  ) {
+    this.client = new ClientJetStream({
+      servers: [...options.servers],
+      name: 'nestjs-outbox-relay',
+      // nats.js gives up after 10 attempts by default; a relay must outlive any outage.
+      maxReconnectAttempts: -1,
+      // nats.js captures a stack trace for every request (each JetStream publish is one) to
+      // decorate a later error; the profile of a drain shows it as the relay's top cost.
+      noAsyncTraces: true,
+      serializer: new NatsEnvelopeSerializer(context.messageFormat),
+      publishTimeout: context.publishTimeoutMs,
+    });
+    this.client.status.subscribe((status) => {
+      const next = String(status);
+      if (next === 'disconnected' && this.connectionStatus !== next) this.losses++;
+      this.connectionStatus = next;
+    });
+  }
+
+  publish(messages: readonly OutboxMessage[], signal: AbortSignal): Promise<PublishResult[]> {
+    return publishEach(messages, signal, this.preparation, (message) => this.publishOne(message));
+  }
+
+  async checkHealth(): Promise<Record<string, unknown>> {
+    // A writer-only replica never publishes, so its probe may be the first to connect (and
+    // to create the stream). While disconnected this rejects at once with Nest's "Connection
+    // lost" reason.
+    await this.preparation.run();
+    if (this.connectionStatus !== 'connected') {
+      throw new Error(`NATS connection is ${this.connectionStatus}`);
+    }
+    const connection = this.client.unwrap<NatsConnection>();
+    const rttMs = await connection.rtt();
+    const info = await (await this.manager(connection)).streams.info(this.options.stream);
+    return {
+      transport: this.name,
+      rttMs,
+      stream: this.options.stream,
+      streamMessages: info.state.messages,
+    };
+  }
+
+  describeDestination(eventType: string | undefined): MessagingDestination {
+    // The subject is the destination, one per event type: a batch of several has none.
+    return {
+      system: 'nats',
+      destination: eventType && `${this.options.subjectPrefix}.${eventType}`,
+    };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.client.close();
+  }
+
+  private async publishOne(message: OutboxMessage): Promise<PublishResult> {
+    const lossesAtSend = this.losses;
+    try {
+      const subject = `${this.options.subjectPrefix}.${message.envelope.event_type}`;
+      const ack: PubAck = await this.client.publishEvent(subject, message);
+      // Only a PubAck from the configured stream counts: another stream may capture the
+      // subject too, and a client that completes without one stored nothing.
+      if (ack?.stream !== this.options.stream) {
+        const error = new Error(
+          ack?.stream
+            ? `stored by stream ${ack.stream}, not ${this.options.stream}`
+            : 'no PubAck received',
+        );
+        return { status: 'failed', failure: 'retry', error };
+      }
+      return { status: 'acknowledged', duplicate: ack.duplicate === true };
+    } catch (error) {
+      return { status: 'failed', failure: this.failureOf(error, lossesAtSend), error };
+    }
+  }
+
+  private failureOf(error: unknown, lossesAtSend: number): PublishFailure {
+    if (this.losses !== lossesAtSend) return 'connection-lost';
+    if (
+      error instanceof InvalidSubjectError ||
+      (error instanceof InvalidArgumentError && /max_payload/.test(error.message)) ||
+      // 10054: "message size exceeds maximum allowed" (the stream's max_msg_size)
+      (error instanceof JetStreamApiError && error.code === MESSAGE_SIZE_EXCEEDS_MAXIMUM)
+    ) {
+      return 'never';
+    }
+    // Not the event's fault: the connection is down (Nest rejects with a bare string), no
+    // stream answers the subject (no responders), or the PubAck did not come in time.
+    if (
+      typeof error === 'string' ||
+      error instanceof ConnectionError ||
+      error instanceof ClosedConnectionError ||
+      // Matched by name: JetStreamNotEnabled is not exported, and rxjs' timeout() has its own.
+      (error instanceof Error && BROKER_SIDE_ERRORS.has(error.name)) ||
+      this.connectionStatus !== 'connected'
+    ) {
+      return 'unavailable';
+    }
+    return 'retry';
+  }
+
+  // One manager per connection: creating it costs a JetStream API round trip.
+  private async manager(connection: NatsConnection): Promise<JetStreamManager> {
+    if (this.jsm?.connection !== connection) {
+      this.jsm = { connection, manager: await jetstreamManager(connection) };
+    }
+    return this.jsm.manager;
+  }
+
+  private async ensureStream(): Promise<void> {
+    await this.client.connect();
+    if (!this.options.createStream) return;
+    const jsm = await this.manager(this.client.unwrap<NatsConnection>());
+    const { stream, subjectPrefix, duplicateWindowMs } = this.options;
+    const subject = `${subjectPrefix}.>`;
+    try {
+      const info = await jsm.streams.info(stream);
+      if (!info.config.subjects?.includes(subject)) {
+        this.logger.warn(
+          `Stream ${stream} exists but does not list subject "${subject}"; events may not be captured`,
+        );
+      }
+    } catch (error) {
+      const missing =
+        error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound;
+      if (!missing) throw error;
+      await jsm.streams.add({
+        name: stream,
+        subjects: [subject],
+        duplicate_window: duplicateWindowMs * 1_000_000,
+      });
+      this.logger.log(`Created JetStream stream ${stream} for "${subject}"`);
+    }
+  }
+}

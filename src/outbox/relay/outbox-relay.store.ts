@@ -1,0 +1,211 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import type { ResolvedOutboxOptions } from '../config/outbox-options.interface.js';
+import { qualifiedTableName } from '../config/sql-identifier.js';
+import type { ClaimedEvent } from '../message/claimed-event.js';
+import type { EventEnvelope } from '../message/event-envelope.js';
+import { OUTBOX_OPTIONS } from '../outbox.constants.js';
+import { runOutboxQuery } from '../table/run-outbox-query.js';
+
+/** A publish that failed for this event, to be retried later or given up. */
+export interface EventFailure {
+  readonly id: string;
+  /** Already free of credentials. */
+  readonly error: string;
+  readonly retryInMs: number;
+  /** Out of attempts, or the broker can never take it (too large): keep it as a dead letter. */
+  readonly giveUp: boolean;
+}
+
+/** What one claim returned. */
+export interface ClaimedBatch {
+  /** Rows locked, including those held back for ordering: a full batch means "look again". */
+  readonly locked: number;
+  /** The rows that may be published now, in id order. */
+  readonly events: ClaimedEvent[];
+}
+
+interface ClaimedRow {
+  id: string;
+  attempts: number;
+  /** False while an earlier row of the aggregate is unpublished and not in this batch. */
+  ready: boolean;
+  event_id: string;
+  event_type: string;
+  event_version: string;
+  aggregate_type: string;
+  aggregate_id: string;
+  occurred_at: Date;
+  created_at: Date;
+  payload_json: string;
+  headers: Record<string, string>;
+}
+
+/**
+ * The relay's statements on the outbox table: claim a batch, mark what was acknowledged,
+ * record what failed. Each runs in the relay's claim transaction, through its manager.
+ */
+@Injectable()
+export class OutboxRelayStore {
+  private readonly table: string;
+  /**
+   * Rows `o` a claim may take: pending, due, and not behind an earlier row of their aggregate
+   * that waits for a retry or is dead-lettered. That last part comes before the LIMIT, so a
+   * blocked aggregate cannot fill every batch and starve the others.
+   */
+  private readonly due: string;
+
+  constructor(@Inject(OUTBOX_OPTIONS) private readonly options: ResolvedOutboxOptions) {
+    this.table = qualifiedTableName(options.table, options.schema);
+    this.due = `o.published_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= now()
+      AND NOT EXISTS (
+            SELECT 1 FROM ${this.table} s
+             WHERE s.aggregate_type = o.aggregate_type AND s.aggregate_id = o.aggregate_id
+               AND s.id < o.id AND s.published_at IS NULL AND s.attempts > 0
+               AND (s.failed_at IS NOT NULL OR s.next_attempt_at > now()))`;
+  }
+
+  /**
+   * Locks up to `limit` due rows in id order, skipping rows another relay holds, and returns
+   * those that may go out now. The locks last until the caller's transaction ends, which is
+   * what keeps two relays from publishing the same row at the same time. Order per aggregate:
+   * a row is held back while an earlier committed row of its aggregate is unpublished and not in this
+   *   batch (locked by another relay, waiting for a retry, or dead-lettered); it stays locked
+   *   until this transaction ends, and is looked at again by the next claim.
+   */
+  async claim(manager: EntityManager, limit: number): Promise<ClaimedBatch> {
+    // Rows behind a stuck predecessor (retry pending, or dead letter) are skipped before the
+    // LIMIT, so a blocked aggregate cannot fill every batch and starve the others.
+    const rows = await this.run<ClaimedRow[]>(
+      manager,
+      `WITH candidates AS (
+         SELECT o.id FROM ${this.table} o
+          WHERE ${this.due}
+          ORDER BY o.id
+          LIMIT $1
+            FOR UPDATE SKIP LOCKED
+       )
+       SELECT o.id, o.attempts, o.event_id, o.event_type, o.event_version, o.aggregate_type,
+              o.aggregate_id, o.occurred_at, o.created_at, o.payload::text AS payload_json, o.headers,
+              NOT EXISTS (
+                SELECT 1 FROM ${this.table} e
+                 WHERE e.aggregate_type = o.aggregate_type AND e.aggregate_id = o.aggregate_id
+                   AND e.id < o.id AND e.published_at IS NULL
+                   AND e.id NOT IN (SELECT id FROM candidates)) AS ready
+         FROM ${this.table} o JOIN candidates c ON c.id = o.id
+        ORDER BY o.id`,
+      [limit],
+    );
+    const events = rows
+      .filter((row) => row.ready)
+      .map((row) => ({
+        id: row.id,
+        attempts: row.attempts,
+        createdAt: row.created_at,
+        message: {
+          envelope: envelopeOf(row),
+          headers: row.headers,
+          payloadJson: row.payload_json,
+        },
+      }));
+    return { locked: rows.length, events };
+  }
+
+  /**
+   * Whether a claim would find a row now: one probe of the pending index, no lock, no
+   * transaction. The relay polls it for a few milliseconds after running dry.
+   */
+  async hasDue(manager: EntityManager): Promise<boolean> {
+    const [row] = await this.run<{ due: boolean }[]>(
+      manager,
+      `SELECT EXISTS (
+         SELECT 1 FROM ${this.table} o
+          WHERE ${this.due}) AS due`,
+    );
+    return row.due;
+  }
+
+  /**
+   * Sets up the relay's claim transaction: bounds its statements and idle time
+   * (milliseconds), and lets its commit return before the WAL is flushed. A mark lost in a
+   * database crash only makes its rows pending again, to be published again and dropped by
+   * the broker's de-duplication: at-least-once allows that, and the relay's commits then no
+   * longer queue for the disk with the writers'.
+   */
+  async limitTransaction(manager: EntityManager, ms: number): Promise<void> {
+    await manager.query(
+      `SELECT set_config('idle_in_transaction_session_timeout', $1, true),
+              set_config('statement_timeout', $1, true),
+              set_config('synchronous_commit', 'off', true)`,
+      [String(ms)],
+    );
+  }
+
+  /**
+   * Marks rows published, in one statement; with a retention of 0 it deletes them instead.
+   * Call it in the transaction that claimed them.
+   */
+  async markPublished(manager: EntityManager, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.run(
+      manager,
+      this.options.retentionMs === 0
+        ? `DELETE FROM ${this.table} WHERE id = ANY($1::bigint[])`
+        : `UPDATE ${this.table} SET published_at = now() WHERE id = ANY($1::bigint[])`,
+      [ids],
+    );
+  }
+
+  /**
+   * Counts an attempt for each failed row and schedules its retry, or gives it up (dead
+   * letter). One statement for the whole batch.
+   */
+  async recordFailures(manager: EntityManager, failures: readonly EventFailure[]): Promise<void> {
+    if (failures.length === 0) return;
+    await this.run(
+      manager,
+      `UPDATE ${this.table} t
+          SET attempts = t.attempts + 1,
+              last_error = u.error,
+              next_attempt_at = now() + u.retry_in_ms * interval '1 millisecond',
+              failed_at = CASE WHEN u.give_up THEN now() END
+         FROM unnest($1::bigint[], $2::text[], $3::float8[], $4::bool[])
+              AS u(id, error, retry_in_ms, give_up)
+        WHERE t.id = u.id`,
+      [
+        failures.map((f) => f.id),
+        failures.map((f) => f.error.slice(0, 1_000)),
+        failures.map((f) => f.retryInMs),
+        failures.map((f) => f.giveUp),
+      ],
+    );
+  }
+
+  private run<T = unknown>(manager: EntityManager, sql: string, parameters?: unknown[]) {
+    return runOutboxQuery<T>(manager, this.table, sql, parameters);
+  }
+}
+
+/**
+ * The envelope of a claimed row. Its payload is parsed only if something reads it: the NATS
+ * serializer splices `payloadJson` into the body instead.
+ */
+function envelopeOf(row: ClaimedRow): EventEnvelope {
+  let payload: unknown;
+  let parsed = false;
+  return {
+    event_id: row.event_id,
+    event_type: row.event_type,
+    event_version: row.event_version,
+    aggregate_type: row.aggregate_type,
+    aggregate_id: row.aggregate_id,
+    occurred_at: row.occurred_at.toISOString(),
+    get payload(): unknown {
+      if (!parsed) {
+        payload = JSON.parse(row.payload_json);
+        parsed = true;
+      }
+      return payload;
+    },
+  };
+}

@@ -1,0 +1,106 @@
+import { OutboxPublishError } from '../errors/outbox-publish.error.js';
+import type { PublishFailure } from '../transport/outbox-transport.js';
+import type { FailedOutcome } from './outbox-publisher.js';
+import {
+  chargedFailures,
+  mayHideConnectionBreaker,
+  nextStep,
+  outageOf,
+  outagePauseMs,
+  retryDelayMs,
+} from './relay-decisions.js';
+
+const failed = (id: string, failure: PublishFailure, cause: unknown = 'boom'): FailedOutcome => ({
+  id,
+  status: 'failed',
+  failure,
+  error: new OutboxPublishError(`e-${id}`, cause),
+});
+const policy = { maxAttempts: 3, retryBaseMs: 1_000, retryMaxMs: 600_000 };
+
+describe('retryDelayMs', () => {
+  it('doubles per attempt between half and the whole ceiling, and stops at the maximum', () => {
+    expect(retryDelayMs(1, 1_000, 60_000, () => 0)).toBe(500);
+    expect(retryDelayMs(1, 1_000, 60_000, () => 1)).toBe(1_000);
+    expect(retryDelayMs(3, 1_000, 60_000, () => 1)).toBe(4_000);
+    expect(retryDelayMs(3, 1_000, 60_000, () => 0)).toBe(2_000);
+    expect(retryDelayMs(30, 1_000, 60_000, () => 1)).toBe(60_000);
+  });
+
+  it('spreads delays with jitter', () => {
+    const delays = new Set(Array.from({ length: 50 }, () => retryDelayMs(4, 1_000, 60_000)));
+    expect(delays.size).toBeGreaterThan(10);
+    for (const d of delays) {
+      expect(d).toBeGreaterThanOrEqual(4_000);
+      expect(d).toBeLessThanOrEqual(8_000);
+    }
+  });
+});
+
+describe('outageOf', () => {
+  it('is an outage when every failure is on the broker side, even with acknowledgements', () => {
+    const down = [failed('1', 'unavailable'), failed('2', 'connection-lost', 'other')];
+    expect(outageOf(down, 5)).toBe(down[0]);
+  });
+
+  it('is an outage when nothing was acknowledged and every publish failed the same way', () => {
+    const same = [failed('1', 'retry', new Error('x')), failed('2', 'retry', new Error('x'))];
+    expect(outageOf(same, 0)).toBe(same[0]);
+    // Not with an acknowledgement, not with one failure alone, not with different causes.
+    expect(outageOf(same, 1)).toBeUndefined();
+    expect(outageOf([same[0]], 0)).toBeUndefined();
+    expect(outageOf([same[0], failed('2', 'retry', new Error('y'))], 0)).toBeUndefined();
+  });
+
+  it('is never an outage when an event can never be taken, or nothing failed', () => {
+    expect(outageOf([failed('1', 'unavailable'), failed('2', 'never')], 0)).toBeUndefined();
+    expect(outageOf([], 0)).toBeUndefined();
+  });
+});
+
+describe('chargedFailures', () => {
+  it('charges the events for their own failures only, and nothing in an outage', () => {
+    const mixed = [failed('1', 'retry'), failed('2', 'never'), failed('3', 'unavailable')];
+    expect(chargedFailures(mixed, undefined).map((f) => f.id)).toEqual(['1', '2']);
+    expect(chargedFailures(mixed, mixed[2])).toEqual([]);
+    expect(chargedFailures([failed('4', 'connection-lost')], undefined)).toEqual([]);
+  });
+});
+
+describe('nextStep', () => {
+  it('retries with backoff until the last attempt, then gives up', () => {
+    expect(nextStep(failed('1', 'retry'), 0, policy, () => 1)).toEqual({
+      retryInMs: 1_000,
+      giveUp: false,
+    });
+    expect(nextStep(failed('1', 'retry'), 1, policy, () => 1)).toEqual({
+      retryInMs: 2_000,
+      giveUp: false,
+    });
+    expect(nextStep(failed('1', 'retry'), 2, policy).giveUp).toBe(true);
+  });
+
+  it('gives up at once on an event the broker can never take', () => {
+    expect(nextStep(failed('1', 'never'), 0, policy).giveUp).toBe(true);
+  });
+});
+
+describe('outagePauseMs', () => {
+  it('backs off per outage in a row, and never beyond 30 s', () => {
+    expect(outagePauseMs(1, policy, () => 1)).toBe(1_000);
+    expect(outagePauseMs(3, policy, () => 1)).toBe(4_000);
+    expect(outagePauseMs(50, policy, () => 1)).toBe(30_000);
+  });
+});
+
+describe('mayHideConnectionBreaker', () => {
+  it('is true only when a message was in flight as the connection was lost', () => {
+    expect(mayHideConnectionBreaker([failed('1', 'connection-lost')])).toBe(true);
+    expect(mayHideConnectionBreaker([failed('1', 'unavailable'), failed('2', 'retry')])).toBe(
+      false,
+    );
+    expect(mayHideConnectionBreaker([{ id: '1', status: 'acknowledged', duplicate: false }])).toBe(
+      false,
+    );
+  });
+});

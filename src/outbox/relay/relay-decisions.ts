@@ -1,0 +1,106 @@
+import { describeError } from '../errors/error-text.js';
+import type { FailedOutcome, PublishOutcome } from './outbox-publisher.js';
+
+/**
+ * The relay's decisions, as pure functions: whether a batch met an outage, which failures
+ * cost their event an attempt, when to retry, when to give up. The relay service only
+ * orchestrates claims, publishes and commits around them.
+ */
+
+/** Retry settings the decisions read. */
+export interface RetryPolicy {
+  readonly maxAttempts: number;
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+}
+
+/** A relay pauses at most this long for an outage, however long it lasts. */
+export const MAX_OUTAGE_PAUSE_MS = 30_000;
+
+/**
+ * Exponential backoff with "full jitter": a random delay up to base·2^(attempt-1), capped.
+ * The randomness spreads retries of many events (and of many relays after an outage) so they
+ * do not all come back at the same instant.
+ */
+export function retryDelayMs(
+  attempt: number,
+  baseMs: number,
+  maxMs: number,
+  random: () => number = Math.random,
+): number {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  // Never below half the ceiling, so a retry is not immediate by bad luck.
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+/** Whether the failure is the broker's or the connection's rather than the event's. */
+export function isBrokerSide(failure: FailedOutcome): boolean {
+  return failure.failure === 'unavailable' || failure.failure === 'connection-lost';
+}
+
+/**
+ * The broker is the problem, not the events, when every failure is on the broker's side, or
+ * when nothing was acknowledged and every publish failed the same way. An hour-long outage
+ * then costs no attempts and dead-letters nothing. Returns the failure to report, if any.
+ */
+export function outageOf(
+  failed: readonly FailedOutcome[],
+  acknowledged: number,
+): FailedOutcome | undefined {
+  if (failed.length === 0 || failed.some((f) => f.failure === 'never')) return undefined;
+  const [first] = failed;
+  const cause = (f: FailedOutcome) => describeError(f.error.cause);
+  const brokerSide = failed.every(isBrokerSide);
+  const uniform =
+    acknowledged === 0 && failed.length > 1 && failed.every((f) => cause(f) === cause(first));
+  return brokerSide || uniform ? first : undefined;
+}
+
+/**
+ * The failures that cost their event an attempt: none in an outage, and never one on the
+ * broker's side, even when part of the batch got through.
+ */
+export function chargedFailures(
+  failed: readonly FailedOutcome[],
+  outage: FailedOutcome | undefined,
+): FailedOutcome[] {
+  return outage ? [] : failed.filter((f) => !isBrokerSide(f));
+}
+
+/** A charged failure's next step: retry after a delay, or give up (a dead letter). */
+export function nextStep(
+  failure: FailedOutcome,
+  attemptsBefore: number,
+  policy: RetryPolicy,
+  random: () => number = Math.random,
+): { retryInMs: number; giveUp: boolean } {
+  const attempt = attemptsBefore + 1;
+  return {
+    retryInMs: retryDelayMs(attempt, policy.retryBaseMs, policy.retryMaxMs, random),
+    giveUp: failure.failure === 'never' || attempt >= policy.maxAttempts,
+  };
+}
+
+/** How long the relay pauses after its `streak`-th outage in a row. */
+export function outagePauseMs(
+  streak: number,
+  policy: RetryPolicy,
+  random: () => number = Math.random,
+): number {
+  // Capped lower than an event's retry: once the broker is back, the backlog should move
+  // within seconds, not after the longest retry delay.
+  return retryDelayMs(
+    streak,
+    policy.retryBaseMs,
+    Math.min(policy.retryMaxMs, MAX_OUTAGE_PAUSE_MS),
+    random,
+  );
+}
+
+/**
+ * Whether a batch's outcome may hide an event that breaks the connection: the connection was
+ * lost while some of it was in flight. The relay then asks the broker whether it answers.
+ */
+export function mayHideConnectionBreaker(outcomes: readonly PublishOutcome[]): boolean {
+  return outcomes.some((o) => o.status === 'failed' && o.failure === 'connection-lost');
+}
