@@ -5,6 +5,7 @@ import { TestOutboxTable } from './support/outbox-table.js';
 import { TEST_RABBITMQ_URL, TestExchange, type ReceivedMessage } from './support/rabbitmq.js';
 import { startRelayApp, type RelayApp } from './support/relay-app.js';
 import { PulseCreated } from './support/events.js';
+import { outboxOn } from './support/outbox-options.js';
 
 const SOURCE = 'https://edupulse.example.com/outbox-test';
 const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
@@ -70,9 +71,7 @@ describe('CloudEvents message formats, relayed to the real brokers', () => {
       const stream = await new TestStream().connect();
       streams.push(stream);
       const app = await startRelayApp({
-        table: outbox.table,
-        stream: stream.stream,
-        subjectPrefix: stream.subjectPrefix,
+        ...outboxOn(outbox, stream),
         messageFormat,
         cloudEventsSource: SOURCE,
       });

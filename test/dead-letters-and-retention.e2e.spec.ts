@@ -9,6 +9,7 @@ import { TestOutboxTable } from './support/outbox-table.js';
 import { startRelayApp, type RelayApp } from './support/relay-app.js';
 import { TEST_DATABASE_URL, TEST_NATS_URL } from './support/test-env.js';
 import { AuditLogged, PulseCreated } from './support/events.js';
+import { outboxOn } from './support/outbox-options.js';
 
 describe('dead letters and retention', () => {
   const stream = new TestStream();
@@ -43,9 +44,7 @@ describe('dead letters and retention', () => {
     const table = await new TestOutboxTable().create();
     tables.push(table);
     const app = await startRelayApp({
-      table: table.table,
-      stream: stream.stream,
-      subjectPrefix: stream.subjectPrefix,
+      ...outboxOn(table, stream),
       createStream: false,
       retryBaseMs: 50,
       retryMaxMs: 100,

@@ -6,6 +6,7 @@ import { TestStream } from './support/jetstream.js';
 import { TestOutboxTable } from './support/outbox-table.js';
 import { PrivateNatsServer } from './support/private-nats.js';
 import { PulseCreated } from './support/events.js';
+import { outboxOn } from './support/outbox-options.js';
 
 describe('health indicators', () => {
   const stream = new TestStream();
@@ -41,9 +42,7 @@ describe('health indicators', () => {
   it('reports a backlog over the warn threshold as degraded (200) and over the max as down (503) with the figures', async () => {
     const table = await newTable();
     const app = await startHealthApp({
-      table: table.table,
-      stream: stream.stream,
-      subjectPrefix: stream.subjectPrefix,
+      ...outboxOn(table, stream),
       relayEnabled: false,
       healthBacklogWarn: 3,
       healthBacklogMax: 6,
@@ -77,9 +76,7 @@ describe('health indicators', () => {
   it('reports the age of the oldest pending event against its limits, and caps the count', async () => {
     const table = await newTable();
     const app = await startHealthApp({
-      table: table.table,
-      stream: stream.stream,
-      subjectPrefix: stream.subjectPrefix,
+      ...outboxOn(table, stream),
       relayEnabled: false,
       healthLagWarnMs: 60_000,
       healthLagMaxMs: 600_000,
@@ -160,9 +157,7 @@ describe('health indicators', () => {
   it('turns liveness 503 when the relay makes no progress for the configured number of periods', async () => {
     const table = await newTable();
     const app = await startHealthApp({
-      table: table.table,
-      stream: stream.stream,
-      subjectPrefix: stream.subjectPrefix,
+      ...outboxOn(table, stream),
       relayCron: '* * * * * *',
       healthRelayStallPeriods: 2,
     });

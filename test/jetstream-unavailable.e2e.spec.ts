@@ -4,6 +4,7 @@ import { TestStream } from './support/jetstream.js';
 import { TestOutboxTable } from './support/outbox-table.js';
 import { startRelayApp, type RelayApp } from './support/relay-app.js';
 import { PulseCreated } from './support/events.js';
+import { outboxOn } from './support/outbox-options.js';
 
 describe('when JetStream cannot take the events', () => {
   const table = new TestOutboxTable();
@@ -34,9 +35,7 @@ describe('when JetStream cannot take the events', () => {
 
   it('keeps rows pending while no stream captures the subject, logs once per tick, then publishes when the stream appears', async () => {
     const relayApp = await startRelayApp({
-      table: table.table,
-      stream: stream.stream,
-      subjectPrefix: stream.subjectPrefix,
+      ...outboxOn(table, stream),
       createStream: false,
       publishTimeoutMs: 500,
       retryBaseMs: 100,

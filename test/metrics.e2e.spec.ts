@@ -14,6 +14,7 @@ import { sampleSum, sampleValue } from './support/prometheus-text.js';
 import { TEST_RABBITMQ_URL, TestExchange } from './support/rabbitmq.js';
 import { startRelayApp, type RelayApp } from './support/relay-app.js';
 import { TEST_DATABASE_URL } from './support/test-env.js';
+import { outboxOn } from './support/outbox-options.js';
 
 describe('Prometheus metrics', () => {
   const stream = new TestStream();
@@ -42,9 +43,7 @@ describe('Prometheus metrics', () => {
     tables.push(table);
     const app = await startRelayApp(
       {
-        table: table.table,
-        stream: stream.stream,
-        subjectPrefix: stream.subjectPrefix,
+        ...outboxOn(table, stream),
         createStream: false,
         retryBaseMs: 50,
         retryMaxMs: 100,

@@ -11,6 +11,7 @@ import { TestStream } from './support/jetstream.js';
 import { TestOutboxTable } from './support/outbox-table.js';
 import { startRelayApp, type RelayApp } from './support/relay-app.js';
 import { PulseCreated } from './support/events.js';
+import { outboxOn } from './support/outbox-options.js';
 
 describe('writing in the caller transaction and relaying to JetStream', () => {
   const table = new TestOutboxTable();
@@ -21,9 +22,7 @@ describe('writing in the caller transaction and relaying to JetStream', () => {
     await table.create();
     await stream.connect();
     relayApp = await startRelayApp({
-      table: table.table,
-      stream: stream.stream,
-      subjectPrefix: stream.subjectPrefix,
+      ...outboxOn(table, stream),
       maxPayloadBytes: 10_000,
     });
   });

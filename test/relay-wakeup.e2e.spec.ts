@@ -6,6 +6,7 @@ import { TestStream } from './support/jetstream.js';
 import { TestOutboxTable } from './support/outbox-table.js';
 import { startRelayApp, type RelayApp } from './support/relay-app.js';
 import { TEST_DATABASE_URL } from './support/test-env.js';
+import { outboxOn } from './support/outbox-options.js';
 
 // Never fires during a test run: whatever gets published was woken by a notification.
 const NEVER = '0 0 0 1 1 *';
@@ -22,9 +23,7 @@ describe('LISTEN/NOTIFY wake-up', () => {
     const channel = wakeupChannel(table.table);
     const start = async (options: Parameters<typeof startRelayApp>[0] = {}) => {
       const app = await startRelayApp({
-        table: table.table,
-        stream: stream.stream,
-        subjectPrefix: stream.subjectPrefix,
+        ...outboxOn(table, stream),
         relayCron: NEVER,
         ...options,
       });

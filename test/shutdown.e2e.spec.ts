@@ -3,6 +3,7 @@ import { TestStream } from './support/jetstream.js';
 import { TestOutboxTable } from './support/outbox-table.js';
 import { startRelayApp, type RelayApp } from './support/relay-app.js';
 import { PulseCreated } from './support/events.js';
+import { outboxOn } from './support/outbox-options.js';
 
 const EVENTS = 5_000;
 
@@ -24,9 +25,7 @@ describe('shutting down while the relay drains', () => {
 
   it('finishes and marks the batch in flight, leaves the rest pending, and a restart publishes it', async () => {
     const options = {
-      table: table.table,
-      stream: stream.stream,
-      subjectPrefix: stream.subjectPrefix,
+      ...outboxOn(table, stream),
       createStream: false,
       batchSize: 50,
       // A slower drain leaves no doubt that close() lands in the middle of it.

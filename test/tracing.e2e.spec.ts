@@ -22,6 +22,7 @@ import { TestStream, type StoredMessage } from './support/jetstream.js';
 import { TestOutboxTable } from './support/outbox-table.js';
 import { TEST_RABBITMQ_URL, TestExchange, type ReceivedMessage } from './support/rabbitmq.js';
 import { startRelayApp, type RelayApp } from './support/relay-app.js';
+import { outboxOn } from './support/outbox-options.js';
 
 // Each Jest test file has its own global object, so what is registered here stays here;
 // it is still unregistered after each block, so the blocks do not see each other's.
@@ -45,9 +46,7 @@ describe('trace propagation through the outbox (OutboxTracingModule)', () => {
     streams.push(stream);
     const relay = await startRelayApp(
       {
-        table: table.table,
-        stream: stream.stream,
-        subjectPrefix: stream.subjectPrefix,
+        ...outboxOn(table, stream),
         isGlobal: true,
       },
       { imports: [OutboxTracingModule.forRoot()] },

@@ -3,6 +3,7 @@ import { TestStream } from './support/jetstream.js';
 import { TestOutboxTable } from './support/outbox-table.js';
 import { startRelayApp, type RelayApp } from './support/relay-app.js';
 import { SubmissionReceived } from './support/events.js';
+import { outboxOn } from './support/outbox-options.js';
 
 const EVENTS = 10_000;
 
@@ -28,18 +29,14 @@ describe('two relays draining one table', () => {
     );
     // Writing needs only the repository: an app with the relay turned off provides it.
     const writer = await startRelayApp({
-      table: table.table,
-      stream: stream.stream,
-      subjectPrefix: stream.subjectPrefix,
+      ...outboxOn(table, stream),
       relayEnabled: false,
     });
     await table.dataSource.transaction((manager) => writer.repository.add(manager, events));
     await writer.app.close();
 
     const options = {
-      table: table.table,
-      stream: stream.stream,
-      subjectPrefix: stream.subjectPrefix,
+      ...outboxOn(table, stream),
       createStream: false,
       batchSize: 100,
       relayCron: '*/1 * * * * *',

@@ -5,6 +5,7 @@ import { TestStream } from './support/jetstream.js';
 import { TestOutboxTable } from './support/outbox-table.js';
 import { TEST_RABBITMQ_URL, TestExchange } from './support/rabbitmq.js';
 import { startRelayApp, type RelayApp } from './support/relay-app.js';
+import { outboxOn } from './support/outbox-options.js';
 
 /**
  * A row that no broker can ever take, written by something other than `add()` (an older
@@ -65,18 +66,14 @@ describe('an event the broker can never take', () => {
     const before = [1, 2, 3].map((n) => SubmissionReceived.create(`s-${n}`, { n }));
     const hostile = await insertHostileRow(table);
     const app = await startRelayApp({
-      table: table.table,
-      stream: stream.stream,
-      subjectPrefix: stream.subjectPrefix,
+      ...outboxOn(table, stream),
       relayEnabled: false,
       publishTimeoutMs: 3_000,
     });
     apps.push(app);
     await table.dataSource.transaction((m) => app.repository.add(m, before));
     const relay = await startRelayApp({
-      table: table.table,
-      stream: stream.stream,
-      subjectPrefix: stream.subjectPrefix,
+      ...outboxOn(table, stream),
       publishTimeoutMs: 3_000,
     });
     apps.push(relay);

@@ -12,6 +12,7 @@ import {
   writeEvents,
   expectEveryCommittedEventOnceInOrder,
 } from './workload.js';
+import { outboxOn } from '../support/outbox-options.js';
 
 const EVENTS = 20_000;
 
@@ -99,9 +100,7 @@ describe('faults of the broker and the database', () => {
       const applicationName = uniqueName('fault_relay');
       const relay = await startRelayApp(
         {
-          table: table.table,
-          stream: stream.stream,
-          subjectPrefix: stream.subjectPrefix,
+          ...outboxOn(table, stream),
           createStream: false,
         },
         { applicationName },
@@ -158,9 +157,7 @@ describe('faults of the broker and the database', () => {
         max_msg_size: 2_000,
       });
       const relay = await startRelayApp({
-        table: table.table,
-        stream: stream.stream,
-        subjectPrefix: stream.subjectPrefix,
+        ...outboxOn(table, stream),
         createStream: false,
       });
       apps.push(relay);

@@ -12,6 +12,7 @@ import {
   type Workload,
   expectEveryCommittedEventOnceInOrder,
 } from './workload.js';
+import { outboxOn } from '../support/outbox-options.js';
 
 const WRITERS = 4;
 const TRANSACTIONS_PER_WRITER = 400;
@@ -83,9 +84,7 @@ describe('four relays and four writers at once', () => {
 
   it('publishes every committed event once, none rolled back, in each aggregate’s commit order', async () => {
     const options = {
-      table: table.table,
-      stream: stream.stream,
-      subjectPrefix: stream.subjectPrefix,
+      ...outboxOn(table, stream),
       createStream: false,
       batchSize: 100,
     };

@@ -11,6 +11,7 @@ import {
   verify,
   writeEvents,
 } from './workload.js';
+import { outboxOn } from '../support/outbox-options.js';
 
 // 4 × publish timeout + 10 s: how long PostgreSQL lets a claim transaction live.
 const PUBLISH_TIMEOUT_MS = 500;
@@ -38,9 +39,7 @@ describe('a relay frozen (SIGSTOP) while holding a claimed batch', () => {
 
   it('loses its locks after the limit; another relay publishes its rows, and its late mark changes nothing', async () => {
     const writer = await startRelayApp({
-      table: table.table,
-      stream: stream.stream,
-      subjectPrefix: stream.subjectPrefix,
+      ...outboxOn(table, stream),
       relayEnabled: false,
     });
     const workload = emptyWorkload();

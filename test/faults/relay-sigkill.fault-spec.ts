@@ -10,6 +10,7 @@ import {
   writeEvents,
   expectEveryCommittedEventOnceInOrder,
 } from './workload.js';
+import { outboxOn } from '../support/outbox-options.js';
 
 const EVENTS = 20_000;
 const KILLS = 10;
@@ -40,9 +41,7 @@ describe('relay killed with SIGKILL mid-drain', () => {
 
   it(`loses nothing, publishes nothing rolled back and keeps per-aggregate order across ${KILLS} kills`, async () => {
     const writer = await startRelayApp({
-      table: table.table,
-      stream: stream.stream,
-      subjectPrefix: stream.subjectPrefix,
+      ...outboxOn(table, stream),
       relayEnabled: false,
     });
     const workload = emptyWorkload();

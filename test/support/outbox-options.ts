@@ -14,3 +14,11 @@ export function outboxOptions(flat: TestOutboxOptions = {}): OutboxModuleOptions
     ...flat,
   });
 }
+
+/** Points a relay at a test's own table and stream: the settings every relay test names. */
+export function outboxOn(
+  table: { readonly table: string },
+  stream: { readonly stream: string; readonly subjectPrefix: string },
+): TestOutboxOptions {
+  return { table: table.table, stream: stream.stream, subjectPrefix: stream.subjectPrefix };
+}
