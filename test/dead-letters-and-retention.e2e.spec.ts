@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { OutboxDeadLetterService } from '../src/outbox/index.js';
+import { InvalidDeadLetterQueryError, OutboxDeadLetterService } from '../src/outbox/index.js';
 import { eventually } from './support/eventually.js';
 import { TestStream } from './support/jetstream.js';
 import { TestOutboxTable } from './support/outbox-table.js';
@@ -159,6 +159,36 @@ describe('dead letters and retention', () => {
       what: 'the requeued event published',
     });
     expect(cli('failed', 'requeue', 'not-a-uuid').status).toBe(2);
+    // A typo names the command, not a missing event id.
+    const bogus = cli('failed', 'bogus');
+    expect(bogus.status).toBe(2);
+    expect(bogus.stderr).toMatch(/Unknown command "bogus": use list, requeue or purge/);
+    for (const limit of ['-1', 'ten', '99999999999999999999']) {
+      const bad = cli('dead-letters', 'list', `--limit=${limit}`);
+      expect(bad.status).toBe(2);
+      expect(bad.stderr).toMatch(/--limit must be a whole number from 1 to 10000/);
+    }
+    const badUrl = spawnSync(
+      process.execPath,
+      [join(__dirname, '../dist/src/outbox/cli/outbox-cli.js'), 'dead-letters', 'list'],
+      { env: { ...process.env, DATABASE_URL: 'postgres://u:hunter2@h:99999/x' }, encoding: 'utf8' },
+    );
+    expect(badUrl.status).toBe(1);
+    expect(badUrl.stderr).toMatch(/DATABASE_URL: must be a postgres:\/\/ URL/);
+    expect(badUrl.stderr).not.toContain('hunter2');
+
+    // The service refuses the same input before it reaches SQL.
+    const deadLetters = app.app.get(OutboxDeadLetterService);
+    await expect(deadLetters.list({ limit: -1 })).rejects.toBeInstanceOf(
+      InvalidDeadLetterQueryError,
+    );
+    await expect(deadLetters.list({ limit: 1e20 })).rejects.toThrow(/from 1 to 10000/);
+    await expect(deadLetters.requeue({ eventId: "x' OR 1=1" })).rejects.toThrow(
+      /is not an event id/,
+    );
+    await expect(
+      deadLetters.purge(null as unknown as { eventType: string }),
+    ).rejects.toBeInstanceOf(InvalidDeadLetterQueryError);
   });
 
   it('with OUTBOX_RETENTION=0 deletes a row as it is published', async () => {

@@ -138,6 +138,42 @@ describe('the EduPulse example service', () => {
     expect(after[0].n).toBe(before[0].n);
   });
 
+  it('answers 400 for text PostgreSQL cannot store, 415 for a form post, and stores the text \\u0000', async () => {
+    const count = async () =>
+      (
+        await admin.query<{ n: number }[]>(
+          `SELECT count(*)::int AS n FROM "${schema}".event_outbox`,
+        )
+      )[0].n;
+    const before = await count();
+    const nul = await request(server())
+      .post('/pulses')
+      .send({ title: 'a\u0000b', authorId: 't' })
+      .expect(400);
+    expect(nul.body.message).toMatch(/title: must not contain a NUL character/);
+    const lone = await request(server())
+      .post('/pulses')
+      .send({ title: 'x', authorId: 'lone \ud800' })
+      .expect(400);
+    expect(lone.body.message).toMatch(/authorId: must not contain a lone surrogate/);
+    // A cross-site HTML form posts form-encoded bodies without a preflight.
+    await request(server())
+      .post('/pulses')
+      .type('form')
+      .send({ title: 'From a form', authorId: 't' })
+      .expect(415);
+    expect(await count()).toBe(before);
+
+    const literal = await request(server())
+      .post('/pulses')
+      .send({ title: 'strings end in \\u0000', authorId: 't' })
+      .expect(201);
+    expect(literal.headers['x-powered-by']).toBeUndefined();
+    const fetched = await request(server()).get(`/pulses/${literal.body.id}`).expect(200);
+    expect(fetched.body.title).toBe('strings end in \\u0000');
+    expect(await count()).toBe(before + 1);
+  });
+
   it('GET /metrics serves the outbox metrics in the Prometheus text format', async () => {
     const pulse = await request(server()).post('/pulses').send({ title: 'Metrics', authorId: 't' });
     await messageFor((pulse.body as { id: string }).id);

@@ -73,6 +73,25 @@ describe('health indicators', () => {
     expect((await app.get('/health/live')).status).toBe(200);
   });
 
+  it('flags, with the default settings, an outbox whose oldest pending event is over 5 minutes old', async () => {
+    const table = await newTable();
+    const app = await startHealthApp({ ...outboxOn(table, stream), relayEnabled: false });
+    apps.push(app);
+    await write(app, table, 1);
+    const fresh = await app.get('/health/ready');
+    expect(fresh.body.details.outbox_backlog.status).toBe('up');
+    // A relay that completes its ticks but publishes nothing: only the age shows it.
+    await table.dataSource.query(
+      `UPDATE "${table.table}" SET created_at = now() - interval '6 minutes'`,
+    );
+    const stalled = await app.get('/health/ready');
+    expect(stalled.status).toBe(200);
+    expect(stalled.body.details.outbox_backlog).toMatchObject({
+      status: 'degraded',
+      message: 'oldest pending age (ms) over 300000',
+    });
+  });
+
   it('reports the age of the oldest pending event against its limits, and caps the count', async () => {
     const table = await newTable();
     const app = await startHealthApp({

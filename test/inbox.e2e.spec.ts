@@ -465,7 +465,7 @@ describe('idempotent consumers (inbox)', () => {
         () =>
           logger
             .errors('ServerJetStream')
-            .some((m) => m.startsWith(`Dropping stream sequence ${ack.seq} `)),
+            .some((m) => m.startsWith(`Dead-lettered stream sequence ${ack.seq} `)),
         { what: 'the message to be dropped' },
       );
       await eventually(

@@ -129,6 +129,17 @@ describe('writing in the caller transaction and relaying to JetStream', () => {
       // A regex test would coerce these to the valid-looking "null" and "undefined".
       [{ ...ok, eventType: null }, InvalidDomainEventError],
       [{ ...ok, eventType: undefined }, InvalidDomainEventError],
+      // Hostile input a regex or the database would have let through as an untyped error.
+      [{ ...ok, eventVersion: 'v1; DROP' }, InvalidDomainEventError],
+      [{ ...ok, aggregateType: 'Not A Type' }, InvalidDomainEventError],
+      [{ ...ok, eventId: 'not-a-uuid' }, InvalidDomainEventError],
+      [{ ...ok, aggregateId: 'a\u0000b' }, InvalidDomainEventError],
+      [{ ...ok, aggregateId: 'x'.repeat(513) }, InvalidDomainEventError],
+      [{ ...ok, occurredAt: new Date('not a date') }, InvalidDomainEventError],
+      [null, InvalidDomainEventError],
+      [ok, InvalidDomainEventError], // the same id twice in one write
+      [PulseCreated.create('p', { title: 'a\u0000b' }), PayloadNotSerializableError],
+      [PulseCreated.create('p', { title: 'lone \ud800 surrogate' }), PayloadNotSerializableError],
       // The headers travel with the payload: both count against the limit (10,000 bytes here).
       [
         PulseCreated.create(
@@ -155,6 +166,21 @@ describe('writing in the caller transaction and relaying to JetStream', () => {
       ).rejects.toBeInstanceOf(errorClass);
     }
     expect((await table.counts()).total).toBe(before);
+  });
+
+  it('stores text that merely spells \\u0000, and names an id that is already recorded', async () => {
+    // A backslash, then u0000: an answer about C strings, not a NUL character.
+    const literal = PulseCreated.create('p', { text: 'terminate with \\u0000 in C' });
+    await table.dataSource.transaction((m) => relayApp.repository.add(m, literal));
+    const [row] = await table.dataSource.query<{ text: string }[]>(
+      `SELECT payload->>'text' AS text FROM "${table.table}" WHERE event_id = $1`,
+      [literal.eventId],
+    );
+    expect(row.text).toBe('terminate with \\u0000 in C');
+
+    const again = table.dataSource.transaction((m) => relayApp.repository.add(m, literal));
+    await expect(again).rejects.toBeInstanceOf(InvalidDomainEventError);
+    await expect(again).rejects.toThrow(new RegExp(`${literal.eventId} is already recorded`));
   });
 
   it('names the migration to run when the table is missing, and stores nothing', async () => {

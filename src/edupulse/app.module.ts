@@ -1,4 +1,10 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import {
+  type DynamicModule,
+  type MiddlewareConsumer,
+  Module,
+  type NestModule,
+} from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { MIGRATIONS } from '../../migrations/index.js';
@@ -6,6 +12,8 @@ import { OutboxModule } from '../outbox/index.js';
 import { OutboxInboxModule } from '../outbox/inbox/index.js';
 import { outboxConfigFromEnv } from './outbox.config.js';
 import type { AppConfig } from './app.config.js';
+import { JsonOnlyMiddleware } from './common/json-only.middleware.js';
+import { OutboxErrorFilter } from './common/outbox-error.filter.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthController } from './health/health.controller.js';
 import { MetricsModule } from './metrics/metrics.module.js';
@@ -15,7 +23,11 @@ import { PulsesModule } from './pulses/pulses.module.js';
 import { Submission } from './pulses/submission.entity.js';
 
 @Module({})
-export class AppModule {
+export class AppModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(JsonOnlyMiddleware).forRoutes('*');
+  }
+
   /** `env` is where the outbox, inbox and broker settings are read from; tests pass their own. */
   static forRoot(
     config: AppConfig,
@@ -49,6 +61,7 @@ export class AppModule {
         TerminusModule.forRoot({ errorLogStyle: 'pretty' }),
       ],
       controllers: [HealthController],
+      providers: [{ provide: APP_FILTER, useClass: OutboxErrorFilter }],
     };
   }
 }

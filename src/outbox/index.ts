@@ -63,3 +63,4 @@ export { OutboxTransactionRequiredError } from './errors/outbox-transaction-requ
 export { OutboxTableMissingError } from './errors/outbox-table-missing.error.js';
 export { OutboxPublishError } from './errors/outbox-publish.error.js';
 export { EventBreaksConnectionError } from './errors/event-breaks-connection.error.js';
+export { InvalidDeadLetterQueryError } from './errors/invalid-dead-letter-query.error.js';

@@ -30,17 +30,28 @@ class UsageError extends Error {}
 
 /** The operator's tool for dead letters; talks to the database directly, no Nest app needed. */
 async function main(argv: string[]): Promise<void> {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { type: { type: 'string' }, limit: { type: 'string' }, help: { type: 'boolean' } },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { type: { type: 'string' }, limit: { type: 'string' }, help: { type: 'boolean' } },
+    });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const { positionals, values } = parsed;
   const [group, command, eventId] = positionals;
   if (values.help) {
     console.log(USAGE);
     return;
   }
   if ((group !== 'dead-letters' && group !== 'failed') || !command) throw new UsageError();
+  if (!['list', 'requeue', 'purge'].includes(command)) {
+    throw new UsageError(`Unknown command "${command}": use list, requeue or purge`);
+  }
+  // Checked before connecting, so a typo costs no database round trip.
+  const filter = command === 'list' ? undefined : filterFrom(eventId, values.type);
 
   const admin = new OutboxDeadLetterRepository(tableFromEnv());
   const url = databaseUrlFromEnv();
@@ -68,13 +79,10 @@ async function main(argv: string[]): Promise<void> {
       );
       return;
     }
-    const filter = filterFrom(eventId, values.type);
     if (command === 'requeue') {
-      console.log(`Requeued ${await admin.requeue(manager, filter)} dead letter(s).`);
-    } else if (command === 'purge') {
-      console.log(`Purged ${await admin.purgeFailed(manager, filter)} dead letter(s).`);
+      console.log(`Requeued ${await admin.requeue(manager, filter!)} dead letter(s).`);
     } else {
-      throw new UsageError(`Unknown command "${command}"`);
+      console.log(`Purged ${await admin.purgeFailed(manager, filter!)} dead letter(s).`);
     }
   } finally {
     await dataSource.destroy();

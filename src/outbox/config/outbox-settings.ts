@@ -143,7 +143,11 @@ export const OUTBOX_SETTINGS = [
     default: undefined,
     description:
       'CloudEvents source, a URI-reference naming this service; required with cloudevents-*',
-    schema: uriReference.optional(),
+    // It travels in every message: a URL with credentials would hand them to every consumer.
+    secret: true,
+    schema: uriReference
+      .refine((v) => !/^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(v), 'must not hold credentials')
+      .optional(),
   }),
   setting({
     path: 'retry.maxAttempts',
@@ -213,8 +217,9 @@ export const OUTBOX_SETTINGS = [
     path: 'health.lagWarnMs',
     option: 'healthLagWarnMs',
     env: 'OUTBOX_HEALTH_LAG_WARN_MS',
-    default: undefined,
-    description: 'Age (ms) of the oldest pending event above which health reports degraded',
+    default: '300000',
+    description:
+      'Age (ms) of the oldest pending event above which backlog health reports degraded (5 min: a stalled outbox shows)',
     schema: integer(0, 365 * 24 * 3_600_000).optional(),
   }),
   setting({

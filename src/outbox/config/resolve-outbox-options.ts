@@ -9,7 +9,10 @@ import { resolveSettings, settingsFromEnv, type Environment } from './setting.js
  * @internal
  */
 export function resolveOutboxOptions(options: OutboxModuleOptions): ResolvedOutboxOptions {
-  const resolved = resolveSettings(OUTBOX_SETTINGS, options, 'forRoot', cloudEventsNeedASource);
+  const resolved = resolveSettings(OUTBOX_SETTINGS, options, 'forRoot', (r) => [
+    ...cloudEventsNeedASource(r),
+    ...contradictions(r),
+  ]);
   return Object.freeze({
     ...resolved,
     transport: options.transport,
@@ -31,14 +34,22 @@ export function outboxOptionsFromEnv(
   env: Environment,
   defaults?: Omit<OutboxModuleOptions, 'transport' | 'entityManagerResolver'>,
 ): Omit<OutboxModuleOptions, 'transport'> {
-  const options = settingsFromEnv(OUTBOX_SETTINGS, env, defaults);
-  // The cross-setting rule names the variable, since that is where the fix goes.
-  const issue = cloudEventsNeedASource({
-    messageFormat: options.messages?.format,
-    cloudEventsSource: options.messages?.cloudEventsSource,
-  });
-  if (issue.length > 0) resolveSettings(OUTBOX_SETTINGS, options, 'forRoot', () => issue);
-  return options;
+  // The cross-setting rules name the variables, since that is where the fix goes.
+  return settingsFromEnv(OUTBOX_SETTINGS, env, defaults, (options) => [
+    // A source that was given but is bad has its own issue already.
+    ...(env.OUTBOX_CLOUDEVENTS_SOURCE
+      ? []
+      : cloudEventsNeedASource({
+          messageFormat: options.messages?.format,
+          cloudEventsSource: options.messages?.cloudEventsSource,
+        })),
+    ...contradictions({
+      retryBaseMs: options.retry?.baseMs,
+      retryMaxMs: options.retry?.maxMs,
+      healthBacklogWarn: options.health?.backlogWarn,
+      healthBacklogMax: options.health?.backlogMax,
+    }),
+  ]);
 }
 
 /**
@@ -55,4 +66,28 @@ function cloudEventsNeedASource(resolved: Partial<Record<string, unknown>>): Out
       reason: `is required with message format ${format}: a URI-reference naming this service, e.g. /edupulse (or set forRoot({ messages: { cloudEventsSource } }))`,
     },
   ];
+}
+
+/**
+ * Pairs whose values are each valid but contradict each other: a lower bound above its upper.
+ * (The backlog age's warn and max are left out: the warning has a default, and above the max
+ * the indicator is down whatever the warning says.)
+ */
+const ORDERED_PAIRS = [
+  ['retryBaseMs', 'OUTBOX_RETRY_BASE_MS', 'retryMaxMs', 'OUTBOX_RETRY_MAX_MS'],
+  [
+    'healthBacklogWarn',
+    'OUTBOX_HEALTH_BACKLOG_WARN',
+    'healthBacklogMax',
+    'OUTBOX_HEALTH_BACKLOG_MAX',
+  ],
+] as const;
+
+function contradictions(resolved: Partial<Record<string, unknown>>): OutboxConfigIssue[] {
+  return ORDERED_PAIRS.flatMap(([low, lowEnv, high, highEnv]) => {
+    const [a, b] = [resolved[low], resolved[high]];
+    return typeof a === 'number' && typeof b === 'number' && a > b
+      ? [{ source: lowEnv, reason: `(${a}) must not be above ${highEnv} (${b})` }]
+      : [];
+  });
 }

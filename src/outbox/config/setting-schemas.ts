@@ -1,4 +1,4 @@
-import { validateCronExpression } from 'cron';
+import { CronTime, validateCronExpression } from 'cron';
 import { z } from 'zod';
 import { SQL_IDENTIFIER } from './sql-identifier.js';
 
@@ -19,20 +19,35 @@ export const identifier = z
 
 export const cron = z
   .string()
-  .refine((v) => validateCronExpression(v).valid, 'is not a cron expression');
+  .refine((v) => validateCronExpression(v).valid, 'is not a cron expression')
+  // A valid expression can still never fire (the 30th of February).
+  .refine((v) => !validateCronExpression(v).valid || firesAgain(v), 'never fires');
+
+function firesAgain(expression: string): boolean {
+  try {
+    return new CronTime(expression).sendAt(1).length > 0;
+  } catch {
+    return false;
+  }
+}
 
 const DURATION_UNITS_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
-/** "7d", "12h", "30m", "45s", "500ms", "0", or a number of milliseconds from code. */
-export const duration = z.union([
-  z.number().int().min(0),
-  z
-    .string()
-    .regex(/^(0|\d+(ms|s|m|h|d))$/, 'must be a duration like 7d, 12h, 30m, 45s or 0')
-    .transform((v) => {
-      const [, amount, unit] = /^(\d+)(ms|s|m|h|d)?$/.exec(v) ?? [];
-      return (
-        Number(amount) * (unit ? DURATION_UNITS_MS[unit as keyof typeof DURATION_UNITS_MS] : 1)
-      );
-    }),
-]);
+/** The longest duration a setting takes: PostgreSQL's intervals and timers stay exact. */
+const MAX_DURATION_MS = 3_650 * 86_400_000;
+
+/** "7d", "12h", "30m", "45s", "500ms", "0", or a number of milliseconds from code; 10 years at most. */
+export const duration = z
+  .union([
+    z.number().int().min(0),
+    z
+      .string()
+      .regex(/^(0|\d+(ms|s|m|h|d))$/, 'must be a duration like 7d, 12h, 30m, 45s or 0')
+      .transform((v) => {
+        const [, amount, unit] = /^(\d+)(ms|s|m|h|d)?$/.exec(v) ?? [];
+        return (
+          Number(amount) * (unit ? DURATION_UNITS_MS[unit as keyof typeof DURATION_UNITS_MS] : 1)
+        );
+      }),
+  ])
+  .refine((ms) => ms <= MAX_DURATION_MS, 'must be 3650d (10 years) at most');

@@ -115,6 +115,8 @@ export function settingsFromEnv<T extends readonly AnySetting[]>(
   settings: T,
   env: Environment,
   defaults: SettingsInput<T> = {},
+  /** Rules across settings, run on those that were valid on their own. */
+  crossCheck?: (options: SettingsInput<T>) => OutboxConfigIssue[],
 ): SettingsInput<T> {
   const options: Record<string, unknown> = {};
   const issues: OutboxConfigIssue[] = [];
@@ -126,6 +128,7 @@ export function settingsFromEnv<T extends readonly AnySetting[]>(
     if (result.success) setAt(options, setting.path, result.data);
     else issues.push({ source: setting.env, reason: reasonOf(setting, raw, result.error) });
   }
+  issues.push(...(crossCheck?.(options as SettingsInput<T>) ?? []));
   if (issues.length > 0) throw new OutboxConfigError(issues);
   return options as SettingsInput<T>;
 }

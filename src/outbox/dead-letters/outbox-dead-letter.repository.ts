@@ -2,8 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { ResolvedOutboxOptions } from '../config/outbox-options.interface.js';
 import { qualifiedTableName } from '../config/sql-identifier.js';
+import { InvalidDeadLetterQueryError } from '../errors/invalid-dead-letter-query.error.js';
 import { OUTBOX_OPTIONS } from '../outbox.constants.js';
 import { runOutboxQuery } from '../table/run-outbox-query.js';
+
+/** The most dead letters one `list` returns. */
+export const MAX_DEAD_LETTER_LIMIT = 10_000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A dead letter: an event the relay gave up on. It stays in the table until requeued or purged. @publicApi */
 export interface FailedEvent {
@@ -37,6 +42,14 @@ export class OutboxDeadLetterRepository {
     manager: EntityManager,
     { eventType, limit = 100 }: { eventType?: string; limit?: number } = {},
   ): Promise<FailedEvent[]> {
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_DEAD_LETTER_LIMIT) {
+      throw new InvalidDeadLetterQueryError(
+        `limit must be a whole number from 1 to ${MAX_DEAD_LETTER_LIMIT} (got ${String(limit)})`,
+      );
+    }
+    if (eventType !== undefined && typeof eventType !== 'string') {
+      throw new InvalidDeadLetterQueryError('eventType must be a string');
+    }
     const rows = await runOutboxQuery<Record<string, unknown>[]>(
       manager,
       this.table,
@@ -63,24 +76,26 @@ export class OutboxDeadLetterRepository {
 
   /** Gives matching dead letters a fresh attempt budget; they are published on the next tick. */
   async requeue(manager: EntityManager, filter: FailedEventFilter): Promise<number> {
+    const value = filterValue(filter);
     const [, count] = await runOutboxQuery<[unknown[], number]>(
       manager,
       this.table,
       `UPDATE ${this.table}
           SET failed_at = NULL, attempts = 0, next_attempt_at = now()
         WHERE failed_at IS NOT NULL AND ${this.match(filter)}`,
-      [filterValue(filter)],
+      [value],
     );
     return count;
   }
 
   /** Deletes matching dead letters for good. */
   async purgeFailed(manager: EntityManager, filter: FailedEventFilter): Promise<number> {
+    const value = filterValue(filter);
     const [, count] = await runOutboxQuery<[unknown[], number]>(
       manager,
       this.table,
       `DELETE FROM ${this.table} WHERE failed_at IS NOT NULL AND ${this.match(filter)}`,
-      [filterValue(filter)],
+      [value],
     );
     return count;
   }
@@ -112,6 +127,18 @@ export class OutboxDeadLetterRepository {
   }
 }
 
+/** The filter's one value, checked before it reaches SQL. */
 function filterValue(filter: FailedEventFilter): string {
-  return 'eventId' in filter ? filter.eventId : filter.eventType;
+  if (filter && 'eventId' in filter) {
+    if (typeof filter.eventId !== 'string' || !UUID.test(filter.eventId)) {
+      throw new InvalidDeadLetterQueryError(
+        `"${String(filter.eventId)}" is not an event id (a UUID)`,
+      );
+    }
+    return filter.eventId;
+  }
+  if (filter && 'eventType' in filter && typeof filter.eventType === 'string' && filter.eventType) {
+    return filter.eventType;
+  }
+  throw new InvalidDeadLetterQueryError('give an eventId or an eventType');
 }

@@ -54,7 +54,7 @@ export function isEventType(type: unknown): type is string {
   return typeof type === 'string' && EVENT_TYPE_PATTERN.test(type);
 }
 const VERSION_PATTERN = /^\d+(\.\d+){0,2}$/;
-const AGGREGATE_TYPE_PATTERN = /^[a-z][a-z0-9_]*$/;
+const AGGREGATE_TYPE_PATTERN = /^[a-z][a-z0-9_]{0,99}$/;
 
 /**
  * Declares an event type once:

@@ -7,7 +7,12 @@ import {
   type ConsumerMessages,
   type JsMsg,
 } from '@nats-io/jetstream';
-import { connect, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
+import {
+  connect,
+  headers,
+  type ConnectionOptions,
+  type NatsConnection,
+} from '@nats-io/transport-node';
 import { Logger } from '@nestjs/common';
 import {
   NatsRequestJSONDeserializer,
@@ -17,6 +22,7 @@ import {
   type CustomTransportStrategy,
 } from '@nestjs/microservices';
 import { errorMessage } from '../errors/error-text.js';
+import { afterFailure, checkedMaxDeliveries } from '../inbox/delivery-limit.js';
 import { handlerFailure, handleToCompletion } from '../inbox/handle-to-completion.js';
 import { JetStreamContext } from './jetstream.context.js';
 
@@ -42,6 +48,21 @@ export interface ServerJetStreamOptions extends ConnectionOptions {
   ackWaitMs?: number;
   /** Delay before a message whose handler failed is delivered again. @default 1000 */
   retryDelayMs?: number;
+  /**
+   * Deliveries a message gets, the first included, before it is dead-lettered: terminated
+   * (JetStream stops redelivering it; it stays in the stream at its sequence), after being
+   * republished to `deadLetterSubject` when one is set. A message that can never succeed
+   * (a body that is not JSON, no event id for the inbox) is dead-lettered at once.
+   * @default 5
+   */
+  maxDeliveries?: number;
+  /**
+   * Where a dead-lettered message is republished, with its headers and `Outbox-Dead-Letter-*`
+   * headers naming its stream sequence, subject and failure. A stream must capture it: the
+   * message is terminated only once the republish was acknowledged. Left out, it is only
+   * terminated and logged.
+   */
+  deadLetterSubject?: string;
   /** Messages fetched ahead per consumer; they are handled one after another. @default 10 */
   maxMessages?: number;
   /** Where a consumer created here starts: every stored event, or only new ones. @default 'all' */
@@ -63,11 +84,12 @@ interface Subscription {
  *
  * - each pattern has a durable pull consumer with explicit acknowledgement;
  * - a message is acknowledged after its handler's work completed, and negatively
- *   acknowledged (redelivered after `retryDelayMs`) when the handler threw;
+ *   acknowledged (redelivered after `retryDelayMs`) when the handler threw, at most
+ *   `maxDeliveries` times in all; then it is dead-lettered (see `deadLetterSubject`);
  * - messages of one pattern are handled one after another, in stream order (a redelivery
  *   comes later);
  * - the body is the outbox envelope (or Nest's `{pattern, data}` packet) as JSON; a body that
- *   is not JSON can never succeed and is terminated.
+ *   is not JSON can never succeed and is dead-lettered at once.
  *
  * NATS or the stream being away at start-up does not fail `listen()`: the server connects
  * and creates its consumers in the background, retrying with backoff.
@@ -87,6 +109,10 @@ export class ServerJetStream extends Server implements CustomTransportStrategy {
   private readonly subjectPrefix: string;
   private readonly ackWaitMs: number;
   private readonly retryDelayMs: number;
+  private readonly maxDeliveries: number;
+  private readonly deadLetterSubject: string | undefined;
+  /** Messages dead-lettered by this server, for metrics and tests. */
+  deadLetteredTotal = 0;
   private readonly maxMessages: number;
   private readonly deliverPolicy: DeliverPolicy;
   private connection: NatsConnection | undefined;
@@ -101,6 +127,8 @@ export class ServerJetStream extends Server implements CustomTransportStrategy {
     subjectPrefix = '',
     ackWaitMs = 30_000,
     retryDelayMs = 1_000,
+    maxDeliveries,
+    deadLetterSubject,
     maxMessages = 10,
     deliverPolicy = 'all',
     deserializer,
@@ -115,6 +143,8 @@ export class ServerJetStream extends Server implements CustomTransportStrategy {
     this.subjectPrefix = subjectPrefix;
     this.ackWaitMs = ackWaitMs;
     this.retryDelayMs = retryDelayMs;
+    this.maxDeliveries = checkedMaxDeliveries(maxDeliveries, 'ServerJetStream');
+    this.deadLetterSubject = deadLetterSubject;
     this.maxMessages = maxMessages;
     this.deliverPolicy = deliverPolicy === 'new' ? DeliverPolicy.New : DeliverPolicy.All;
     this.deserializer = deserializer ?? new NatsRequestJSONDeserializer();
@@ -260,9 +290,7 @@ export class ServerJetStream extends Server implements CustomTransportStrategy {
     try {
       data = (await this.deserializer.deserialize(message, { channel: pattern })).data;
     } catch (error) {
-      this.logger.error(`Dropping ${where}: the body is not JSON (${errorMessage(error)})`);
-      // Without a reason: nats-server before 2.10 ignores a +TERM that carries one.
-      message.term();
+      await this.deadLetter(message, where, `the body is not JSON (${errorMessage(error)})`);
       return;
     }
     const handler = this.getHandlerByPattern(pattern)!;
@@ -274,11 +302,51 @@ export class ServerJetStream extends Server implements CustomTransportStrategy {
       );
       message.ack();
     } catch (error) {
+      const failure = handlerFailure(error);
+      if (afterFailure(error, message.info.deliveryCount, this.maxDeliveries) === 'dead-letter') {
+        await this.deadLetter(message, where, `handler of "${pattern}" failed: ${failure}`);
+        return;
+      }
       this.logger.warn(
-        `Handler of "${pattern}" failed on ${where}; redelivering in ${this.retryDelayMs} ms: ${handlerFailure(error)}`,
+        `Handler of "${pattern}" failed on ${where}; redelivering in ${this.retryDelayMs} ms: ${failure}`,
       );
       message.nak(this.retryDelayMs);
     }
+  }
+
+  /**
+   * Stops redelivering `message`, with one log line: republished to the dead-letter subject
+   * first when there is one (and, should that fail, delivered again later rather than lost).
+   */
+  private async deadLetter(message: JsMsg, where: string, reason: string): Promise<void> {
+    if (this.deadLetterSubject && this.connection) {
+      const h = headers();
+      for (const [key, values] of message.headers ?? []) {
+        if (!/^Nats-/i.test(key)) for (const value of values) h.append(key, value);
+      }
+      h.set('Outbox-Dead-Letter-Stream', this.stream);
+      h.set('Outbox-Dead-Letter-Sequence', String(message.seq));
+      h.set('Outbox-Dead-Letter-Subject', message.subject);
+      h.set('Outbox-Dead-Letter-Reason', reason.replace(/[\r\n]+/g, ' ').slice(0, 1_000));
+      // One copy per stream sequence and consumer, whatever the retries of this republish.
+      h.set('Nats-Msg-Id', `${this.stream}:${message.seq}:${this.durable}`);
+      try {
+        await jetstream(this.connection).publish(this.deadLetterSubject, message.data, {
+          headers: h,
+        });
+      } catch (error) {
+        this.logger.error(
+          `Cannot dead-letter ${where} to ${this.deadLetterSubject} (${errorMessage(error)}); redelivering in ${this.retryDelayMs} ms`,
+        );
+        message.nak(this.retryDelayMs);
+        return;
+      }
+    }
+    this.deadLetteredTotal++;
+    const to = this.deadLetterSubject ? ` to ${this.deadLetterSubject}` : '';
+    this.logger.error(`Dead-lettered ${where}${to}: ${reason}`);
+    // Without a reason: nats-server before 2.10 ignores a +TERM that carries one.
+    message.term();
   }
 
   private async followStatus(connection: NatsConnection): Promise<void> {

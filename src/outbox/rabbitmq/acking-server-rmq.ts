@@ -6,6 +6,7 @@ import {
   type RmqOptions,
 } from '@nestjs/microservices';
 import type { Channel, Message } from 'amqplib';
+import { afterFailure, checkedMaxDeliveries } from '../inbox/delivery-limit.js';
 import { handlerFailure, handleToCompletion } from '../inbox/handle-to-completion.js';
 import { RmqEnvelopeDeserializer } from './rmq-envelope.deserializer.js';
 
@@ -17,14 +18,33 @@ export type AckingServerRmqOptions = Omit<Required<RmqOptions>['options'], 'noAc
   queue: string;
   /** Delay before a message whose handler failed is requeued. @default 1000 */
   retryDelayMs?: number;
+  /**
+   * Deliveries a message gets, the first included, before it is dead-lettered: rejected
+   * without requeue, so the queue's dead-letter exchange takes it (declare one with
+   * `deadLetterExchange`, or RabbitMQ drops it). A message that can never succeed (no event id
+   * for the inbox) is dead-lettered at once. Deliveries are counted by the broker on quorum
+   * queues (`x-delivery-count`), and by this process otherwise.
+   * @default 5
+   */
+  maxDeliveries?: number;
+  /**
+   * The exchange the queue dead-letters to (its `x-dead-letter-exchange`), declared here as a
+   * fanout exchange with a durable queue of the same name, `<deadLetterExchange>`, bound to it.
+   * A queue that exists already keeps its own arguments: RabbitMQ refuses to change them.
+   */
+  deadLetterExchange?: string;
 };
+
+/** Failed deliveries remembered per message id, for queues whose broker does not count them. */
+const MAX_TRACKED_FAILURES = 10_000;
 
 /**
  * Nest's `ServerRMQ`, set up to consume the outbox's events at least once:
  *
  * - manual acknowledgement (`noAck: false`): a message is acked after its handler's work
- *   completed, and requeued (after `retryDelayMs`) when the handler threw. Plain `ServerRMQ`
- *   cannot tell an event handler's failure from its success;
+ *   completed, and requeued (after `retryDelayMs`) when the handler threw, at most
+ *   `maxDeliveries` times in all; then it goes to the queue's dead-letter exchange. Plain
+ *   `ServerRMQ` cannot tell an event handler's failure from its success;
  * - the queue is durable and bound to the topic exchange with each `@EventPattern` as
  *   binding key (`wildcards: true`), so `submission.received` or `submission.*` work;
  * - the exchange is declared as the relay declares it (with its alternate exchange
@@ -40,19 +60,45 @@ export class AckingServerRMQ extends ServerRMQ {
   override readonly propagatesEventHandlerErrors = true;
   protected override readonly logger = new Logger(AckingServerRMQ.name);
   private readonly retryDelayMs: number;
+  private readonly maxDeliveries: number;
+  private readonly deadLetterExchange: string | undefined;
   private readonly retries = new Set<NodeJS.Timeout>();
+  private readonly failures = new Map<string, number>();
+  /** Messages dead-lettered by this server, for metrics and tests. */
+  deadLetteredTotal = 0;
 
-  constructor({ retryDelayMs = 1_000, ...options }: AckingServerRmqOptions) {
+  constructor({
+    retryDelayMs = 1_000,
+    maxDeliveries,
+    deadLetterExchange,
+    queueOptions,
+    ...options
+  }: AckingServerRmqOptions) {
     super({
       exchangeType: 'topic',
       wildcards: true,
-      queueOptions: { durable: true },
+      queueOptions: {
+        durable: true,
+        ...(deadLetterExchange && { deadLetterExchange }),
+        ...queueOptions,
+      },
       exchangeArguments: { 'alternate-exchange': `${options.exchange}.unroutable` },
       deserializer: new RmqEnvelopeDeserializer(),
       ...options,
       noAck: false,
     });
     this.retryDelayMs = retryDelayMs;
+    this.maxDeliveries = checkedMaxDeliveries(maxDeliveries, 'AckingServerRMQ');
+    this.deadLetterExchange = deadLetterExchange;
+  }
+
+  override async setupChannel(channel: Channel, callback: () => void): Promise<void> {
+    if (this.deadLetterExchange) {
+      await channel.assertExchange(this.deadLetterExchange, 'fanout', { durable: true });
+      await channel.assertQueue(this.deadLetterExchange, { durable: true });
+      await channel.bindQueue(this.deadLetterExchange, this.deadLetterExchange, '');
+    }
+    return super.setupChannel(channel, callback);
   }
 
   override async handleEvent(
@@ -73,10 +119,22 @@ export class AckingServerRMQ extends ServerRMQ {
         (fn) => this.runWithProcessingHooks(context, fn),
         () => handler(packet.data, context),
       );
+      this.failures.delete(String(message.properties.messageId));
       settle(() => channel.ack(message));
     } catch (error) {
+      const id = String(message.properties.messageId);
+      const failure = handlerFailure(error);
+      if (afterFailure(error, this.deliveryOf(message), this.maxDeliveries) === 'dead-letter') {
+        this.failures.delete(id);
+        this.deadLetteredTotal++;
+        const to = this.deadLetterExchange ? ` to ${this.deadLetterExchange}` : '';
+        this.logger.error(
+          `Dead-lettered message ${id}${to}: handler of "${pattern}" failed: ${failure}`,
+        );
+        return settle(() => channel.nack(message, false, false));
+      }
       this.logger.warn(
-        `Handler of "${pattern}" failed on message ${String(message.properties.messageId)}; requeueing in ${this.retryDelayMs} ms: ${handlerFailure(error)}`,
+        `Handler of "${pattern}" failed on message ${id}; requeueing in ${this.retryDelayMs} ms: ${failure}`,
       );
       const timer = setTimeout(() => {
         this.retries.delete(timer);
@@ -84,6 +142,23 @@ export class AckingServerRMQ extends ServerRMQ {
       }, this.retryDelayMs);
       this.retries.add(timer);
     }
+  }
+
+  /**
+   * This delivery's number: the broker's count on a quorum queue, else this process's count
+   * of failures of the message id, bounded in memory (a restart starts it again).
+   */
+  private deliveryOf(message: Message): number {
+    const counted = Number(message.properties.headers?.['x-delivery-count']);
+    if (Number.isInteger(counted) && counted >= 0) return counted + 1;
+    const id = String(message.properties.messageId);
+    const delivery = (this.failures.get(id) ?? 0) + 1;
+    this.failures.delete(id);
+    if (this.failures.size >= MAX_TRACKED_FAILURES) {
+      this.failures.delete(this.failures.keys().next().value!);
+    }
+    this.failures.set(id, delivery);
+    return delivery;
   }
 
   override async close(): Promise<void> {

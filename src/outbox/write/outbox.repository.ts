@@ -4,9 +4,8 @@ import type { ResolvedOutboxOptions } from '../config/outbox-options.interface.j
 import { qualifiedTableName } from '../config/sql-identifier.js';
 import { InvalidDomainEventError } from '../errors/invalid-domain-event.error.js';
 import { OutboxTransactionRequiredError } from '../errors/outbox-transaction-required.error.js';
-import { PayloadNotSerializableError } from '../errors/payload-not-serializable.error.js';
 import { PayloadTooLargeError } from '../errors/payload-too-large.error.js';
-import { isEventType, type DomainEvent } from '../events/domain-event.js';
+import type { DomainEvent } from '../events/domain-event.js';
 import { OutboxInstrumentation } from '../instrumentation/outbox-instrumentation.js';
 import {
   OUTBOX_ENTITY_MANAGER_RESOLVER,
@@ -15,6 +14,7 @@ import {
 } from '../outbox.constants.js';
 import { runOutboxQuery } from '../table/run-outbox-query.js';
 import { notifyWhenRelayIdle, wakeupChannel } from '../wakeup/wakeup.sql.js';
+import { assertDistinctIds, assertValidEvent, serializePayload } from './event-validation.js';
 
 /**
  * Where events are written: validated, then inserted through the caller's `EntityManager`.
@@ -65,8 +65,10 @@ export class OutboxRepository {
    * while it can still be rolled back.
    */
   async add(manager: EntityManager, events: DomainEvent | readonly DomainEvent[]): Promise<void> {
-    const list: readonly DomainEvent[] = Array.isArray(events) ? events : [events as DomainEvent];
+    const list: readonly unknown[] = Array.isArray(events) ? events : [events];
     if (list.length === 0) return;
+    list.forEach(assertValidEvent);
+    assertDistinctIds(list as readonly DomainEvent[]);
     if (this.options.requireTransaction && !manager.queryRunner?.isTransactionActive) {
       throw new OutboxTransactionRequiredError();
     }
@@ -81,43 +83,27 @@ export class OutboxRepository {
       headers: [] as string[],
     };
     const stamped = this.instrumentation?.writeHeaders();
-    for (const event of list) {
-      assertValid(event);
+    for (const event of list as readonly DomainEvent[]) {
       columns.eventId.push(event.eventId);
       columns.eventType.push(event.eventType);
       columns.eventVersion.push(event.eventVersion);
       columns.aggregateType.push(event.aggregateType);
       columns.aggregateId.push(event.aggregateId);
       columns.occurredAt.push(event.occurredAt.toISOString());
-      const payload = this.serializedPayload(event);
-      const headers = JSON.stringify(
-        stamped ? { ...stamped, ...checkedHeaders(event) } : checkedHeaders(event),
-      );
+      const payload = serializePayload(event);
+      const headers = JSON.stringify({ ...stamped, ...event.headers });
       this.assertSize(event, payload, headers);
       columns.payload.push(payload);
       columns.headers.push(headers);
     }
     const parameters: unknown[] = Object.values(columns);
     if (this.options.relayWakeup === 'notify') parameters.push(this.channel);
-    await this.run(manager, this.insertSql, parameters);
-    this.instrumentation?.eventsRecorded(list);
-  }
-
-  private serializedPayload(event: DomainEvent): string {
-    let json: string | undefined;
     try {
-      json = JSON.stringify(event.payload);
+      await this.run(manager, this.insertSql, parameters);
     } catch (error) {
-      throw new PayloadNotSerializableError(event.eventType, event.eventId, error);
+      throw duplicateEventError(error) ?? error;
     }
-    if (json === undefined) {
-      throw new PayloadNotSerializableError(event.eventType, event.eventId, 'it is undefined');
-    }
-    if (json.includes('\\u0000')) {
-      // PostgreSQL's jsonb cannot store NUL characters.
-      throw new PayloadNotSerializableError(event.eventType, event.eventId, 'it contains \\u0000');
-    }
-    return json;
+    this.instrumentation?.eventsRecorded(list as readonly DomainEvent[]);
   }
 
   /** The headers travel with the payload, so the broker's size limit is on both. */
@@ -138,32 +124,16 @@ export class OutboxRepository {
   }
 }
 
-function assertValid(event: DomainEvent): void {
-  if (!isEventType(event.eventType)) {
-    throw new InvalidDomainEventError(
-      String(event.eventType),
-      'malformed event type: dot-separated lower-case words, 255 characters at most',
-    );
-  }
-  if (typeof event.aggregateId !== 'string' || event.aggregateId.trim() === '') {
-    throw new InvalidDomainEventError(event.eventType, 'the aggregate id is missing');
-  }
-}
-
-// Header names are HTTP-style tokens; values must fit on one line. Nats-* headers belong to
-// the broker protocol: a user-supplied Nats-Msg-Id would break de-duplication.
-const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
-
-function checkedHeaders(event: DomainEvent): Readonly<Record<string, string>> {
-  for (const [name, value] of Object.entries(event.headers ?? {})) {
-    const problem = !HEADER_NAME.test(name)
-      ? `header name ${JSON.stringify(name)} is not a token`
-      : /^nats-/i.test(name)
-        ? `header ${name} is reserved for the broker`
-        : typeof value !== 'string' || /[\r\n\0]/.test(value)
-          ? `header ${name} must be a single-line string`
-          : undefined;
-    if (problem) throw new InvalidDomainEventError(event.eventType, problem);
-  }
-  return event.headers ?? {};
+/** A unique violation on `event_id` as a typed error naming the id; anything else: undefined. */
+function duplicateEventError(error: unknown): InvalidDomainEventError | undefined {
+  type PgError = { code?: string; detail?: string };
+  const driver: PgError | undefined =
+    (error as { driverError?: PgError } | undefined)?.driverError ?? (error as PgError);
+  const detail = typeof driver?.detail === 'string' ? driver.detail : '';
+  if (driver?.code !== '23505' || !/\(event_id\)/.test(detail)) return undefined;
+  const id = /=\(([^)]*)\)/.exec(detail)?.[1] ?? 'of this write';
+  return new InvalidDomainEventError(
+    '(outbox)',
+    `event id ${id} is already recorded: each event is recorded once`,
+  );
 }
