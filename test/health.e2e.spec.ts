@@ -1,4 +1,5 @@
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { OutboxRelayService } from '../src/outbox/index.js';
 import { OUTBOX_RELAY_JOB } from '../src/outbox/outbox.constants.js';
 import { eventually } from './support/eventually.js';
 import { startHealthApp, type HealthApp } from './support/health-app.js';
@@ -133,6 +134,8 @@ describe('health indicators', () => {
       stream: 'OUTBOX_HEALTH_PRIVATE',
       subjectPrefix: 'health.events',
       publishTimeoutMs: 1_000,
+      // Liveness is down after 2 s without a completed tick: the outage below lasts longer.
+      healthRelayStallPeriods: 2,
     });
     apps.push(app);
     await eventually(async () => (await app.get('/health/ready')).status === 200, {
@@ -150,16 +153,18 @@ describe('health indicators', () => {
     expect(down.body.error?.outbox_broker.message).toMatch(/^nats-jetstream: /);
     expect(JSON.stringify(down.body)).not.toMatch(/:\/\/[^/\s]*@/);
     await write(app, table, 10);
-    // Ticks keep completing (with errors), so the loop is alive and liveness stays up.
-    const ticksAtOutage = Date.now();
-    await eventually(
-      async () => {
-        const live = await app.get('/health/live');
-        expect(live.status).toBe(200);
-        return Date.now() - ticksAtOutage > 2_500;
-      },
-      { what: 'liveness during the outage' },
-    );
+    // Ticks keep completing (with errors), so the loop is alive and liveness stays up: watched
+    // for three times the stall limit, so a relay whose ticks hung through the outage fails.
+    const relay = app.app.get(OutboxRelayService);
+    const ticksAtOutage = relay.getStatus().ticksTotal;
+    const statuses: number[] = [];
+    for (const until = Date.now() + 6_000; Date.now() < until;) {
+      statuses.push((await app.get('/health/live')).status);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(statuses.length).toBeGreaterThan(20);
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    expect(relay.getStatus().ticksTotal).toBeGreaterThan(ticksAtOutage + 3);
     expect((await table.counts()).pending).toBe(10);
 
     await nats.start();

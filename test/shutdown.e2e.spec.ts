@@ -51,9 +51,11 @@ describe('shutting down while the relay drains', () => {
     const counts = await table.counts();
     expect(counts.published).toBe(status.publishedTotal);
     expect(counts.pending).toBeGreaterThan(0);
-    // Marked implies acknowledged: every marked row is in the stream.
+    // Marked implies acknowledged: every marked row is in the stream. And the batch in flight
+    // was marked, not rolled back: the stream holds exactly the published rows, no more.
     const stored = new Set((await stream.messages()).map((m) => m.msgId));
     for (const id of await table.publishedEventIds()) expect(stored.has(id)).toBe(true);
+    expect(await stream.count()).toBe(counts.published);
     // No row was left locked: another session can lock every pending row without waiting.
     await table.dataSource.transaction(async (manager) => {
       const rows = await manager.query<unknown[]>(

@@ -65,10 +65,18 @@ describe('faults of the broker and the database', () => {
         what: 'the run under way',
       });
       await nats.stop();
-      const atKill = (await table.counts()).published;
+      const atKill = await table.counts();
+      // The kill landed mid-run: events were left pending.
+      expect(atKill.pending).toBeGreaterThan(0);
       await eventually(() => relay.relay.getStatus().pausedUntil !== null, {
         what: 'the relay to notice the outage',
       });
+      // Pending through the outage, and charged no attempt for it.
+      const [{ charged }] = await table.dataSource.query<{ charged: number }[]>(
+        `SELECT count(*)::int AS charged FROM "${table.table}"
+          WHERE published_at IS NULL AND attempts > 0`,
+      );
+      expect(charged).toBe(0);
       await nats.start();
       await eventually(async () => (await table.counts()).pending === 0, {
         timeoutMs: 120_000,
@@ -80,7 +88,7 @@ describe('faults of the broker and the database', () => {
       const status = relay.relay.getStatus();
       console.log('broker restart:', {
         ...verdict,
-        publishedAtKill: atKill,
+        publishedAtKill: atKill.published,
         duplicatesDropped: status.duplicatesTotal,
       });
       expectEveryCommittedEventOnceInOrder(verdict, workload);

@@ -66,14 +66,28 @@ describe('a relay frozen (SIGSTOP) while holding a claimed batch', () => {
       intervalMs: 5,
       what: 'the first relay under way',
     });
-    frozen.kill('SIGSTOP');
-    const frozenAt = Date.now();
-    // Frozen mid-batch (nearly always) means it holds row locks in an open transaction.
-    const [{ holding }] = await table.dataSource.query<{ holding: boolean }[]>(
-      `SELECT count(*) > 0 AS holding FROM pg_stat_activity
-        WHERE application_name = $1 AND state = 'idle in transaction'`,
-      [FROZEN_APP_NAME],
+    // Freeze it while it holds row locks in an open transaction (mid-batch). Between two
+    // batches it holds nothing: then let it run a moment and freeze it again.
+    const holdingLocks = async () =>
+      (
+        await table.dataSource.query<{ holding: boolean }[]>(
+          `SELECT count(*) > 0 AS holding FROM pg_stat_activity
+            WHERE application_name = $1 AND state = 'idle in transaction'`,
+          [FROZEN_APP_NAME],
+        )
+      )[0].holding;
+    const holding = await eventually(
+      async () => {
+        frozen.kill('SIGSTOP');
+        if (await holdingLocks()) return true;
+        frozen.kill('SIGCONT');
+        return false;
+      },
+      { intervalMs: 3, what: 'the first relay frozen while it holds a batch' },
     );
+    expect(holding).toBe(true);
+    const frozenAt = Date.now();
+    expect((await table.counts()).pending).toBeGreaterThan(0);
 
     const second = await startRelayProcess(env);
     workers.push(second);
@@ -83,18 +97,15 @@ describe('a relay frozen (SIGSTOP) while holding a claimed batch', () => {
     });
     const tookOver = Date.now() - frozenAt;
 
-    // The frozen relay wakes up with a dead transaction: its mark cannot land. (Frozen between
-    // two batches, it held nothing and has no late mark to make: it just finds no work.)
+    // The frozen relay wakes up with a dead transaction: its mark cannot land.
     frozen.kill('SIGCONT');
     const before = await table.counts();
-    if (holding) {
-      await eventually(() => frozen.errors.some((line) => /Relay tick failed/.test(line)), {
-        what: "the frozen relay's late mark to fail",
-      });
-    }
+    await eventually(() => frozen.errors.some((line) => /Relay tick failed/.test(line)), {
+      what: "the frozen relay's late mark to fail",
+    });
     expect(await table.counts()).toEqual(before);
     // Its rows could only be taken once PostgreSQL ended its transaction.
-    if (holding) expect(tookOver).toBeGreaterThanOrEqual(LOCK_LIMIT_MS - 1_000);
+    expect(tookOver).toBeGreaterThanOrEqual(LOCK_LIMIT_MS - 1_000);
 
     const verdict = verify(await stream.messages(), workload);
     console.log('frozen relay:', {
