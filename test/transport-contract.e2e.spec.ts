@@ -21,6 +21,7 @@ describeTransportContract('the NATS JetStream adapter', async () => {
     subjectPrefix: stream.subjectPrefix,
     createStream: false,
     duplicateWindowMs: 120_000,
+    streamReplicas: 1,
   };
   const transport = new NatsJetStreamTransport(options, context);
   const unreachable = new NatsJetStreamTransport(

@@ -28,14 +28,15 @@ export async function startRelayApp(
   {
     applicationName = 'outbox-test',
     imports = [],
-  }: { applicationName?: string; imports?: ModuleMetadata['imports'] } = {},
+    databaseUrl = TEST_DATABASE_URL,
+  }: { applicationName?: string; imports?: ModuleMetadata['imports']; databaseUrl?: string } = {},
 ): Promise<RelayApp> {
   const logger = new CapturingLogger();
   const moduleRef = await Test.createTestingModule({
     imports: [
       TypeOrmModule.forRoot({
         type: 'postgres',
-        url: TEST_DATABASE_URL,
+        url: databaseUrl,
         retryAttempts: 0,
         // Lets a fault test find (and terminate) this app's connections.
         extra: { application_name: applicationName },

@@ -45,6 +45,8 @@ export class HealthController {
       () => this.migrations(),
       () => this.broker.isHealthy(),
       () => this.backlog.isHealthy(),
+      // Up unless the loop is stuck; its details show a degraded wake-up (behind PgBouncer).
+      () => this.relay.isHealthy(),
     ]);
   }
 

@@ -62,6 +62,21 @@ export const OUTBOX_SETTINGS = [
     schema: z.enum(['notify', 'off'], { error: 'must be notify or off' }),
   }),
   setting({
+    path: 'relay.wakeupDatabaseUrl',
+    option: 'wakeupDatabaseUrl',
+    env: 'OUTBOX_WAKEUP_DATABASE_URL',
+    default: undefined,
+    description:
+      'With the wake-up: a direct, session-capable PostgreSQL URL used only for LISTEN (behind PgBouncer in transaction mode); empty = the main connection',
+    secret: true,
+    schema: z
+      .string()
+      .trim()
+      .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// URL')
+      .refine((url) => URL.canParse(url), 'must be a postgres:// URL')
+      .optional(),
+  }),
+  setting({
     path: 'relay.lingerMs',
     option: 'relayLingerMs',
     env: 'OUTBOX_RELAY_LINGER_MS',

@@ -4,12 +4,14 @@ import { CronTime } from 'cron';
 import type { ResolvedOutboxOptions } from '../config/outbox-options.interface.js';
 import { OUTBOX_OPTIONS } from '../outbox.constants.js';
 import { OutboxRelayService } from '../relay/outbox-relay.service.js';
+import { OutboxWakeupService } from '../wakeup/outbox-wakeup.service.js';
 
 /**
  * "Is the relay loop stuck?": time since it last finished a tick or committed a batch,
  * against `healthRelayStallPeriods` cron periods. It reads only this process's memory, so a
  * broker or database outage (during which ticks still complete, with errors) never fails it:
- * use it for liveness, where a failure means "restart me".
+ * use it for liveness, where a failure means "restart me". Its details also say whether the
+ * LISTEN/NOTIFY wake-up works (`wakeup.degraded`), which readiness may show.
  * @publicApi
  */
 @Injectable()
@@ -19,6 +21,7 @@ export class OutboxRelayHealthIndicator {
   constructor(
     private readonly health: HealthIndicatorService,
     private readonly relay: OutboxRelayService,
+    private readonly wakeup: OutboxWakeupService,
     @Inject(OUTBOX_OPTIONS) options: ResolvedOutboxOptions,
   ) {
     this.stallLimitMs = cronPeriodMs(options.relayCron) * options.healthRelayStallPeriods;
@@ -45,6 +48,9 @@ export class OutboxRelayHealthIndicator {
       running: status.running,
       publishedTotal: status.publishedTotal,
       lastError: status.lastError,
+      // A degraded wake-up costs latency, not events: the cron tick still relays. It shows
+      // here, and stays up.
+      wakeup: this.wakeup.state(),
     };
     if (now - lastSign > this.stallLimitMs) {
       return indicator.down({

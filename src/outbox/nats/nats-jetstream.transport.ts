@@ -162,7 +162,7 @@ export class NatsJetStreamTransport implements OutboxTransport, OnApplicationShu
     await this.client.connect();
     if (!this.options.createStream) return;
     const jsm = await this.manager(this.client.unwrap<NatsConnection>());
-    const { stream, subjectPrefix, duplicateWindowMs } = this.options;
+    const { stream, subjectPrefix, duplicateWindowMs, streamReplicas } = this.options;
     const subject = `${subjectPrefix}.>`;
     try {
       const info = await jsm.streams.info(stream);
@@ -179,8 +179,11 @@ export class NatsJetStreamTransport implements OutboxTransport, OnApplicationShu
         name: stream,
         subjects: [subject],
         duplicate_window: duplicateWindowMs * 1_000_000,
+        num_replicas: streamReplicas,
       });
-      this.logger.log(`Created JetStream stream ${stream} for "${subject}"`);
+      this.logger.log(
+        `Created JetStream stream ${stream} for "${subject}" (${streamReplicas} replica${streamReplicas === 1 ? '' : 's'})`,
+      );
     }
   }
 }

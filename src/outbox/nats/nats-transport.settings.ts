@@ -59,6 +59,15 @@ export const NATS_TRANSPORT_SETTINGS = [
     schema: flag,
   }),
   setting({
+    path: 'streamReplicas',
+    option: 'streamReplicas',
+    env: 'OUTBOX_STREAM_REPLICAS',
+    default: '1',
+    description:
+      'Replicas of a stream created here (1-5); 3 on a JetStream cluster, so it survives a node',
+    schema: integer(1, 5),
+  }),
+  setting({
     path: 'duplicateWindowMs',
     option: 'duplicateWindowMs',
     env: 'OUTBOX_STREAM_DUPLICATE_WINDOW_MS',
