@@ -12,10 +12,7 @@ import { relayIdleSequence, wakeupChannel } from './wakeup.sql.js';
 /** The part of a `pg` client the listener uses. */
 interface ListeningClient {
   query(sql: string, parameters?: unknown[]): Promise<unknown>;
-  on(
-    event: 'notification' | 'error' | 'end',
-    listener: (arg?: { payload?: string } | unknown) => void,
-  ): unknown;
+  on(event: 'notification' | 'error' | 'end', listener: (arg?: unknown) => void): unknown;
   removeAllListeners(event?: string): unknown;
 }
 
@@ -191,16 +188,10 @@ export class OutboxWakeupService {
     if (url) {
       const client = new Client({ connectionString: url, application_name: 'outbox-wakeup' });
       await client.connect();
-      return [
-        client as unknown as ListeningClient,
-        () => void client.end().catch(() => undefined),
-      ];
+      return [client, () => void client.end().catch(() => undefined)];
     }
     const driver = this.dataSource.driver as PostgresDriver;
-    return (await driver.obtainMasterConnection()) as [
-      ListeningClient,
-      (error?: unknown) => void,
-    ];
+    return (await driver.obtainMasterConnection()) as [ListeningClient, (error?: unknown) => void];
   }
 
   private lost(reason: unknown): void {
