@@ -6,7 +6,15 @@ import tseslint from 'typescript-eslint';
 export default tseslint.config(
   // test/package-app compiles against the packed package, which only exists inside its test.
   {
-    ignores: ['dist/', 'node_modules/', 'coverage/', 'bench/results/', 'test/package-app/'],
+    ignores: [
+      'dist/',
+      'node_modules/',
+      'coverage/',
+      'bench/results/',
+      'test/package-app/',
+      'reports/',
+      '.stryker-tmp/',
+    ],
   },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,

@@ -1,23 +1,31 @@
 import { ConsoleLogger } from '@nestjs/common';
 
-/** Records what Nest logs, so a test can assert on it; prints errors only. */
+/**
+ * Records what Nest logs, so a test can assert on it; prints errors only. Nest passes the
+ * logger's context as the last argument, after any structured fields.
+ */
 export class CapturingLogger extends ConsoleLogger {
-  readonly entries: { level: string; context: string | undefined; message: string }[] = [];
+  readonly entries: {
+    level: string;
+    context: string | undefined;
+    message: string;
+    fields: Record<string, unknown> | undefined;
+  }[] = [];
 
-  override log(message: unknown, context?: string): void {
-    this.record('log', message, context);
+  override log(message: unknown, ...params: unknown[]): void {
+    this.record('log', message, params);
   }
-  override warn(message: unknown, context?: string): void {
-    this.record('warn', message, context);
+  override warn(message: unknown, ...params: unknown[]): void {
+    this.record('warn', message, params);
   }
-  override error(message: unknown, stackOrContext?: string, context?: string): void {
-    this.record('error', message, context ?? stackOrContext);
+  override error(message: unknown, ...params: unknown[]): void {
+    this.record('error', message, params);
   }
-  override debug(message: unknown, context?: string): void {
-    this.record('debug', message, context);
+  override debug(message: unknown, ...params: unknown[]): void {
+    this.record('debug', message, params);
   }
-  override verbose(message: unknown, context?: string): void {
-    this.record('verbose', message, context);
+  override verbose(message: unknown, ...params: unknown[]): void {
+    this.record('verbose', message, params);
   }
 
   errors(context?: string): string[] {
@@ -26,7 +34,12 @@ export class CapturingLogger extends ConsoleLogger {
       .map((e) => e.message);
   }
 
-  private record(level: string, message: unknown, context?: string): void {
-    this.entries.push({ level, context, message: String(message) });
+  private record(level: string, message: unknown, params: unknown[]): void {
+    const last = params.at(-1);
+    const context = typeof last === 'string' ? last : undefined;
+    const fields = params.find(
+      (p): p is Record<string, unknown> => typeof p === 'object' && p !== null,
+    );
+    this.entries.push({ level, context, message: String(message), fields });
   }
 }

@@ -32,7 +32,16 @@ interface BatchResult {
   readonly eventFailures: readonly FailedOutcome[];
   /** Set when the broker, not the events, failed: nothing was charged to the events. */
   readonly outage: FailedOutcome | undefined;
+  /** Of the charged failures, those given up (dead letters now); for the log line. */
+  readonly deadLettered: number;
 }
+
+/**
+ * The structured fields of the relay's log lines (Nest's `ConsoleLogger` prints them as JSON
+ * keys in JSON mode, after the message in text mode): names, counts and kinds only, never an
+ * error's text or anything from the connection settings, so they cannot carry a credential.
+ */
+type RelayLogFields = Record<string, string | number | Record<string, number>>;
 
 /**
  * Moves events from the table to the broker: claim a batch, publish it with acknowledgement,
@@ -143,6 +152,7 @@ export class OutboxRelayService {
       if (await Promise.race([finished, gaveUp])) {
         this.logger.warn(
           `Batch in flight still running after ${this.options.shutdownTimeoutMs} ms; it will roll back and be published again`,
+          { ...this.logFields(), shutdownTimeoutMs: this.options.shutdownTimeoutMs },
         );
       }
       clearTimeout(timer);
@@ -164,7 +174,7 @@ export class OutboxRelayService {
       if (!this.dataSource.isInitialized) {
         // The application connects in the background (as the example does): wait quietly.
         lastError = 'waiting for the DataSource to be initialised';
-        this.logger.warn(lastError);
+        this.logger.warn(lastError, this.logFields());
         return;
       }
       this.wakeup.ensureListening(this.wakeupHandlers);
@@ -197,7 +207,10 @@ export class OutboxRelayService {
       }
     } catch (error) {
       lastError = `Relay tick failed: ${errorMessage(error)}`;
-      this.logger.error(lastError);
+      this.logger.error(lastError, {
+        ...this.logFields(),
+        errorName: error instanceof Error ? error.name : typeof error,
+      });
     } finally {
       this.status = {
         ...this.status,
@@ -236,7 +249,15 @@ export class OutboxRelayService {
         if (batch.eventFailures.length > 0) {
           // One line per batch, never per event.
           round.warning = `${batch.eventFailures.length} of ${batch.locked} events failed and will be retried or given up; first: ${batch.eventFailures[0].error.message}`;
-          this.logger.warn(round.warning);
+          this.logger.warn(round.warning, {
+            ...this.logFields(),
+            locked: batch.locked,
+            published: batch.published,
+            failed: batch.eventFailures.length,
+            deadLettered: batch.deadLettered,
+            errorKind: batch.eventFailures[0].failure,
+            failuresByKind: countKinds(batch.eventFailures),
+          });
         }
         if (batch.locked > 0 && this.advertised !== false) {
           // Busy: writers may stop notifying, which would make their commits queue.
@@ -279,8 +300,20 @@ export class OutboxRelayService {
     this.pausedUntil = Date.now() + delay;
     this.status = { ...this.status, pausedUntil: new Date(this.pausedUntil) };
     const message = `${batch.locked} events not acknowledged and left pending (broker unavailable, no attempt counted); pausing ${delay} ms; ${batch.outage!.error.message}`;
-    this.logger.error(message);
+    this.logger.error(message, {
+      ...this.logFields(),
+      locked: batch.locked,
+      errorKind: batch.outage!.failure,
+      pauseMs: delay,
+      outageStreak: this.outageStreak,
+    });
     return message;
+  }
+
+  /** The fields every relay log line carries: which outbox, and its batch size. */
+  private logFields(): RelayLogFields {
+    const { schema, table, batchSize } = this.options;
+    return { table: schema ? `${schema}.${table}` : table, batchSize };
   }
 
   private async relayBatch(): Promise<BatchResult> {
@@ -324,7 +357,13 @@ export class OutboxRelayService {
           durationMs: performance.now() - startedAt,
         });
       }
-      return { locked, published: acknowledged.length, eventFailures: charged, outage };
+      return {
+        locked,
+        published: acknowledged.length,
+        eventFailures: charged,
+        outage,
+        deadLettered: failures.filter((f) => f.giveUp).length,
+      };
     } catch (error) {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
       throw error;
@@ -419,4 +458,11 @@ export class OutboxRelayService {
     // The batch, a probe of the broker, the suspect published alone and a second probe.
     return this.options.publishTimeoutMs * 4 + 10_000;
   }
+}
+
+/** How many failures of each kind (`retry`, `never`, ...) a batch had. */
+function countKinds(failures: readonly FailedOutcome[]): Record<string, number> {
+  const kinds: Record<string, number> = {};
+  for (const f of failures) kinds[f.failure] = (kinds[f.failure] ?? 0) + 1;
+  return kinds;
 }
