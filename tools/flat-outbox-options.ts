@@ -14,6 +14,7 @@ export type FlatOutboxOptions = Partial<SettingsOutput<typeof OUTBOX_SETTINGS>> 
   subjectPrefix?: string;
   createStream?: boolean;
   duplicateWindowMs?: number;
+  streamReplicas?: number;
   rabbitmqUrl?: string;
   exchange?: string;
   entityManagerResolver?: OutboxModuleOptions['entityManagerResolver'];
@@ -28,6 +29,7 @@ export function groupOutboxOptions(flat: FlatOutboxOptions = {}): OutboxModuleOp
     subjectPrefix,
     createStream,
     duplicateWindowMs,
+    streamReplicas,
     rabbitmqUrl,
     exchange,
     entityManagerResolver,
@@ -53,6 +55,7 @@ export function groupOutboxOptions(flat: FlatOutboxOptions = {}): OutboxModuleOp
             subjectPrefix,
             createStream,
             duplicateWindowMs,
+            streamReplicas,
           }),
   };
 }

@@ -37,8 +37,13 @@ export interface WakeupState {
 
 /** How long the self-check waits for its own notification. */
 const SELF_CHECK_MS = 1_000;
-/** How long after a failed self-check the wake-up tries again. */
-const RETRY_AFTER_FAILED_CHECK_MS = 60_000;
+/**
+ * Failed self-checks in a row before the wake-up calls itself degraded: one slow round trip
+ * on a loaded machine is not a proxy. The next tick retries until then.
+ */
+const FAILED_CHECKS_TO_DEGRADE = 2;
+/** How long after it is degraded the wake-up tries again. */
+const RETRY_WHEN_DEGRADED_MS = 60_000;
 
 /**
  * The relay's LISTEN/NOTIFY side, in one place with the SQL beside it (wakeup.sql.ts): one
@@ -64,6 +69,7 @@ export class OutboxWakeupService {
   private stopped = false;
   private warned = false;
   private degraded: string | undefined;
+  private failedChecks = 0;
   private retryAt = 0;
 
   constructor(
@@ -152,6 +158,7 @@ export class OutboxWakeupService {
       this.release = release;
       this.warned = false;
       this.degraded = undefined;
+      this.failedChecks = 0;
       this.logger.log(`Listening for new events on channel ${this.channel}`);
       // Events committed before LISTEN took effect sent no notification: look once.
       onListening();
@@ -160,12 +167,13 @@ export class OutboxWakeupService {
       client?.on('error', () => undefined);
       release?.(error instanceof Error ? error : new Error(String(error)));
       if (error instanceof SelfCheckFailed) {
-        this.retryAt = Date.now() + RETRY_AFTER_FAILED_CHECK_MS;
+        if (++this.failedChecks < FAILED_CHECKS_TO_DEGRADE) return;
+        this.retryAt = Date.now() + RETRY_WHEN_DEGRADED_MS;
         this.degraded = `notifications do not come back on the listening connection; relaying on the cron tick (${this.options.relayCron})`;
         if (!this.warned) {
           this.warned = true;
           this.logger.warn(
-            `Wake-up self-check failed: a notification sent on channel ${this.channel} did not come back within ${SELF_CHECK_MS} ms. ` +
+            `Wake-up self-check failed: a notification sent on channel ${this.channel} did not come back within ${SELF_CHECK_MS} ms, ${this.failedChecks} times in a row. ` +
               `The listening connection is likely behind a transaction-pooling proxy (PgBouncer in transaction mode). ` +
               `Set OUTBOX_WAKEUP_DATABASE_URL (relay.wakeupDatabaseUrl) to a direct, session-capable URL; until then the relay runs on its cron tick.`,
           );

@@ -1,0 +1,124 @@
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { eventually } from '../support/eventually.js';
+import { TestStream } from '../support/jetstream.js';
+import { NatsCluster } from '../support/nats-cluster.js';
+import { TestOutboxTable } from '../support/outbox-table.js';
+import { startRelayApp } from '../support/relay-app.js';
+import { uniqueName } from '../support/test-env.js';
+import {
+  emptyWorkload,
+  expectEveryCommittedEventOnceInOrder,
+  verify,
+  writeEvents,
+} from './workload.js';
+
+const EVENTS = 10_000;
+
+/** The longest time between two consecutive moments in `times` (ms). */
+function longestGap(times: readonly number[]): number {
+  let gap = 0;
+  for (let i = 1; i < times.length; i++) gap = Math.max(gap, times[i] - times[i - 1]);
+  return gap;
+}
+
+describe('a 3-node JetStream cluster whose stream leader is SIGKILLed mid-run', () => {
+  it('loses nothing and stores nothing twice, and the relay stalls at most 1 s longer than a bare client', async () => {
+    const cluster = await new NatsCluster(3).start();
+    const table = await new TestOutboxTable().create();
+    const streamName = uniqueName('CLUSTER').toUpperCase();
+    const prefix = uniqueName('cluster').replace(/_/g, '-');
+    const bareStream = `${streamName}_BARE`;
+    const nc = await connect({ servers: cluster.urls, maxReconnectAttempts: -1 });
+    const jsm = await jetstreamManager(nc);
+    let bareRunning = true;
+    try {
+      // The service creates its own stream, replicated on all three nodes.
+      const relay = await startRelayApp({
+        table: table.table,
+        natsServers: cluster.urls,
+        stream: streamName,
+        subjectPrefix: prefix,
+        streamReplicas: 3,
+        batchSize: 100,
+        maxInFlight: 8,
+        publishTimeoutMs: 1_000,
+        retryBaseMs: 100,
+        retryMaxMs: 1_000,
+      });
+      const workload = emptyWorkload();
+      await writeEvents(table.dataSource, relay.repository, workload, {
+        events: EVENTS,
+        aggregates: 200,
+      });
+      await eventually(async () => (await jsm.streams.info(streamName)).config.num_replicas === 3, {
+        what: 'the relay to create its R3 stream',
+        timeoutMs: 60_000,
+      });
+
+      // A bare NATS.js client publishing through the same failover, one PubAck at a time.
+      await jsm.streams.add({ name: bareStream, subjects: [`${prefix}-bare.>`], num_replicas: 3 });
+      const bareAcks: number[] = [];
+      const bare = (async () => {
+        const js = jetstream(nc);
+        for (let n = 0; bareRunning; n++) {
+          try {
+            await js.publish(`${prefix}-bare.n`, String(n), { timeout: 1_000 });
+            bareAcks.push(Date.now());
+          } catch {
+            // Through the failover: try again at once.
+          }
+        }
+      })();
+      const relayProgress: number[] = [];
+      let lastTotal = 0;
+      const sampler = setInterval(() => {
+        const total = relay.relay.getStatus().publishedTotal;
+        if (total !== lastTotal) relayProgress.push(Date.now());
+        lastTotal = total;
+      }, 5);
+
+      await eventually(async () => (await table.counts()).published > 2_000, {
+        intervalMs: 5,
+        what: 'the run under way',
+      });
+      const leader = (await jsm.streams.info(streamName)).cluster?.leader;
+      expect(leader).toBeDefined();
+      const killedAt = Date.now();
+      await cluster.kill(leader!);
+      // The kill landed mid-run.
+      expect((await table.counts()).pending).toBeGreaterThan(0);
+
+      await eventually(async () => (await table.counts()).pending === 0, {
+        timeoutMs: 120_000,
+        what: 'the drain to finish on the surviving nodes',
+      });
+      clearInterval(sampler);
+      bareRunning = false;
+      await bare;
+
+      const stream = new TestStream(cluster.liveUrls[0]);
+      Object.assign(stream, { stream: streamName, subjectPrefix: prefix });
+      await stream.connect();
+      // Reading back needs a consumer, which the two survivors create once they settled.
+      const messages = await eventually(() => stream.messages(), {
+        what: 'the stream read back from the surviving nodes',
+        timeoutMs: 60_000,
+      });
+      const verdict = verify(messages, workload);
+      await stream.destroy();
+      const after = (times: number[]) => times.filter((t) => t >= killedAt - 1_000);
+      const relayStall = longestGap(after(relayProgress));
+      const bareStall = longestGap(after(bareAcks));
+      console.log('stream leader killed:', { ...verdict, leader, relayStall, bareStall });
+      expectEveryCommittedEventOnceInOrder(verdict, workload);
+      expect(relayStall).toBeLessThanOrEqual(bareStall + 1_000);
+    } finally {
+      bareRunning = false;
+      await jsm.streams.delete(bareStream).catch(() => undefined);
+      await nc.close().catch(() => undefined);
+      await table.drop();
+      await cluster.destroy();
+    }
+  });
+});
