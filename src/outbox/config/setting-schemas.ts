@@ -38,16 +38,21 @@ const MAX_DURATION_MS = 3_650 * 86_400_000;
 
 /** "7d", "12h", "30m", "45s", "500ms", "0", or a number of milliseconds from code; 10 years at most. */
 export const duration = z
-  .union([
-    z.number().int().min(0),
-    z
-      .string()
-      .regex(/^(0|\d+(ms|s|m|h|d))$/, 'must be a duration like 7d, 12h, 30m, 45s or 0')
-      .transform((v) => {
-        const [, amount, unit] = /^(\d+)(ms|s|m|h|d)?$/.exec(v) ?? [];
-        return (
-          Number(amount) * (unit ? DURATION_UNITS_MS[unit as keyof typeof DURATION_UNITS_MS] : 1)
-        );
-      }),
-  ])
+  .union(
+    [
+      z.number().int().min(0),
+      z
+        .string()
+        .regex(/^(0|\d+(ms|s|m|h|d))$/, 'must be a duration like 7d, 12h, 30m, 45s or 0')
+        .transform((v) => {
+          // The pattern above guarantees a match.
+          const [, amount, unit] = /^(\d+)(ms|s|m|h|d)?$/.exec(v)!;
+          return (
+            Number(amount) * (unit ? DURATION_UNITS_MS[unit as keyof typeof DURATION_UNITS_MS] : 1)
+          );
+        }),
+    ],
+    // zod would say "Invalid input" for a union: name what is expected instead.
+    { error: 'must be a duration like 7d, 12h, 30m, 45s or 0' },
+  )
   .refine((ms) => ms <= MAX_DURATION_MS, 'must be 3650d (10 years) at most');

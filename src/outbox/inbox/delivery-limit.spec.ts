@@ -15,10 +15,28 @@ describe('afterFailure', () => {
     expect(afterFailure({ status: 'error', message: unusable.message }, 1, 5)).toBe('dead-letter');
   });
 
+  it('knows such a failure by a message that starts so, and only by a string message', () => {
+    const text = 'Cannot de-duplicate this event: no event id';
+    expect(afterFailure(new Error(`Handler said: ${text}`), 1, 5)).toBe('retry');
+    expect(afterFailure({ message: [text] }, 1, 5)).toBe('retry');
+    expect(afterFailure({ message: text }, 1, 5)).toBe('dead-letter');
+  });
+
+  it('retries a failure that carries no message at all', () => {
+    expect(afterFailure(null, 1, 5)).toBe('retry');
+    expect(afterFailure(undefined, 1, 5)).toBe('retry');
+    expect(afterFailure('plain text', 4, 5)).toBe('retry');
+    expect(afterFailure(null, 5, 5)).toBe('dead-letter');
+  });
+
   it('takes a positive whole number of deliveries, 5 by default', () => {
     expect(checkedMaxDeliveries(undefined, 'X')).toBe(DEFAULT_MAX_DELIVERIES);
+    expect(DEFAULT_MAX_DELIVERIES).toBe(5);
     expect(checkedMaxDeliveries(1, 'X')).toBe(1);
-    expect(() => checkedMaxDeliveries(0, 'X')).toThrow(/X maxDeliveries/);
+    expect(checkedMaxDeliveries(20, 'X')).toBe(20);
+    expect(() => checkedMaxDeliveries(0, 'X')).toThrow(
+      new TypeError('X maxDeliveries must be a whole number of at least 1: 0'),
+    );
     expect(() => checkedMaxDeliveries(2.5, 'X')).toThrow(TypeError);
   });
 });

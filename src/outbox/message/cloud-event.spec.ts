@@ -74,6 +74,13 @@ describe('percentEncodeHeaderValue', () => {
     expect(percentEncodeHeaderValue('tab\there')).toBe('tab%09here');
   });
 
+  it('encodes a value made only of characters that need it', () => {
+    expect(percentEncodeHeaderValue(' "%')).toBe('%20%22%25');
+    expect(percentEncodeHeaderValue('\u00e9')).toBe('%C3%A9');
+    expect(percentEncodeHeaderValue('\n')).toBe('%0A');
+    expect(percentEncodeHeaderValue('')).toBe('');
+  });
+
   it('leaves printable ASCII alone', () => {
     const printable = '6f1c2f8e-6a0e/learning_pulse.created:2026-11-23T10:00:00.000Z?a=b&c=d~';
     expect(percentEncodeHeaderValue(printable)).toBe(printable);
@@ -87,7 +94,13 @@ describe('cloudEventsSourceOf', () => {
       cloudEventsSourceOf({ messageFormat: 'cloudevents-binary', cloudEventsSource: '/a' }),
     ).toBe('/a');
     expect(() => cloudEventsSourceOf({ messageFormat: 'cloudevents-structured' })).toThrow(
-      /cloudEventsSource is required/,
+      new TypeError("cloudEventsSource is required with messageFormat 'cloudevents-structured'"),
+    );
+    expect(() =>
+      cloudEventsSourceOf({ messageFormat: 'cloudevents-binary', cloudEventsSource: '' }),
+    ).toThrow(TypeError);
+    expect(cloudEventsSourceOf({ messageFormat: 'envelope', cloudEventsSource: '/a' })).toBe(
+      undefined,
     );
   });
 });

@@ -30,6 +30,7 @@ describe('NatsEnvelopeSerializer', () => {
     expect(decode(data)).toEqual(envelope);
     expect(headers.get('Nats-Msg-Id')).toBe(envelope.event_id);
     expect(headers.get('Event-Type')).toBe('learning_pulse.created');
+    expect(headers.get('Event-Version')).toBe('1.0');
     expect(headers.get('Content-Type')).toBe('application/json');
     expect(headers.get('traceparent')).toBe('tp');
   });

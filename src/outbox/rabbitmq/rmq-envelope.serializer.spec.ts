@@ -21,10 +21,12 @@ function publish(serialized: object): { body: string; options: Record<string, un
   return { body: JSON.stringify(serialized), options };
 }
 
-const binary = new RmqEnvelopeSerializer({
-  messageFormat: 'cloudevents-binary',
-  cloudEventsSource: '/edupulse',
-});
+// Built inside each test: a constructor that throws then fails that test, not the file.
+const binary = () =>
+  new RmqEnvelopeSerializer({
+    messageFormat: 'cloudevents-binary',
+    cloudEventsSource: '/edupulse',
+  });
 
 describe('RmqEnvelopeSerializer', () => {
   it('writes the envelope as the body, with messageId, type and Event-* headers', () => {
@@ -35,6 +37,8 @@ describe('RmqEnvelopeSerializer', () => {
       type: 'learning_pulse.created',
       contentType: 'application/json',
       persistent: true,
+      // 2026-11-23T10:00:00Z, in whole seconds.
+      timestamp: 1_795_428_000,
       headers: {
         traceparent: 'tp',
         'Event-Type': 'learning_pulse.created',
@@ -44,13 +48,13 @@ describe('RmqEnvelopeSerializer', () => {
   });
 
   it('in CloudEvents binary mode writes cloudEvents_* headers, contentType and the payload as the body', () => {
-    const { body, options } = publish(binary.serialize(packetOf()));
+    const { body, options } = publish(binary().serialize(packetOf()));
     expect(JSON.parse(body)).toEqual({ title: 'Photosynthesis' });
     expect(options).toEqual({
       messageId: envelope.event_id,
       type: 'learning_pulse.created',
       persistent: true,
-      timestamp: Math.floor(Date.parse(envelope.occurred_at) / 1000),
+      timestamp: 1_795_428_000,
       contentType: 'application/json',
       headers: {
         traceparent: 'tp',
@@ -70,7 +74,7 @@ describe('RmqEnvelopeSerializer', () => {
   it.each([[[1, 2]], ['text'], [42], [null]])(
     'in binary mode writes a payload that is not an object as it is: %j',
     (payload) => {
-      expect(publish(binary.serialize(packetOf(payload))).body).toBe(JSON.stringify(payload));
+      expect(publish(binary().serialize(packetOf(payload))).body).toBe(JSON.stringify(payload));
     },
   );
 

@@ -43,6 +43,15 @@ describe('outageOf', () => {
     expect(outageOf(down, 5)).toBe(down[0]);
   });
 
+  it('is no outage when only part of the batch failed on the broker side', () => {
+    const mixed = [failed('1', 'unavailable', 'a'), failed('2', 'retry', 'b')];
+    expect(outageOf(mixed, 3)).toBeUndefined();
+    expect(outageOf(mixed, 0)).toBeUndefined();
+    // The same cause everywhere with nothing acknowledged is an outage all the same.
+    const same = [failed('1', 'retry', 'a'), failed('2', 'connection-lost', 'a')];
+    expect(outageOf(same, 0)).toBe(same[0]);
+  });
+
   it('is an outage when nothing was acknowledged and every publish failed the same way', () => {
     const same = [failed('1', 'retry', new Error('x')), failed('2', 'retry', new Error('x'))];
     expect(outageOf(same, 0)).toBe(same[0]);
@@ -102,5 +111,13 @@ describe('mayHideConnectionBreaker', () => {
     expect(mayHideConnectionBreaker([{ id: '1', status: 'acknowledged', duplicate: false }])).toBe(
       false,
     );
+    expect(
+      mayHideConnectionBreaker([
+        { id: '1', status: 'acknowledged', duplicate: false },
+        failed('2', 'connection-lost'),
+        { id: '3', status: 'blocked' },
+      ]),
+    ).toBe(true);
+    expect(mayHideConnectionBreaker([])).toBe(false);
   });
 });
