@@ -205,7 +205,12 @@ describe('idempotent consumers (inbox)', () => {
   });
 
   afterAll(async () => {
+    // When the consumer stops, nothing returns to the RabbitMQ queue: every delivery was
+    // acknowledged. Checked here, after every test whatever their order, since it closes the
+    // application they share.
+    expect(deliveries.filter((d) => d.transport === 'rabbitmq').length).toBeGreaterThan(0);
     await app?.close();
+    expect(await exchange.ready(queue)).toBe(0);
     await natsClient?.close();
     await rmqClient?.close();
     await jsm?.streams.delete(stream).catch(() => undefined);
@@ -513,15 +518,6 @@ describe('idempotent consumers (inbox)', () => {
       expect(warnings('AckingServerRMQ')).toContainEqual(
         expect.stringMatching(new RegExp(`failed on message ${e.event_id}; requeueing in 50 ms`)),
       );
-    });
-  });
-
-  describe('when the consumer stops', () => {
-    it('nothing returns to the RabbitMQ queue: every delivery was acknowledged', async () => {
-      expect(deliveries.filter((d) => d.transport === 'rabbitmq').length).toBeGreaterThan(0);
-      await app.close();
-      app = undefined as unknown as INestApplication;
-      expect(await exchange.ready(queue)).toBe(0);
     });
   });
 });

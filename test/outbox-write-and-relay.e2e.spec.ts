@@ -6,6 +6,8 @@ import {
   InvalidDomainEventError,
   OutboxTableMissingError,
 } from '../src/outbox/index.js';
+import { jetstream } from '@nats-io/jetstream';
+import { headers } from '@nats-io/transport-node';
 import { eventually } from './support/eventually.js';
 import { TestStream } from './support/jetstream.js';
 import { TestOutboxTable } from './support/outbox-table.js';
@@ -20,7 +22,8 @@ describe('writing in the caller transaction and relaying to JetStream', () => {
 
   beforeAll(async () => {
     await table.create();
-    await stream.connect();
+    // Created here, not by the relay: a test may publish to it before the relay first runs.
+    await (await stream.connect()).create();
     relayApp = await startRelayApp({
       ...outboxOn(table, stream),
       maxPayloadBytes: 10_000,
@@ -43,11 +46,9 @@ describe('writing in the caller transaction and relaying to JetStream', () => {
     );
     await table.dataSource.transaction((manager) => relayApp.repository.add(manager, event));
 
-    const [message] = await eventually(
-      async () => {
-        const messages = await stream.messages();
-        return messages.some((m) => m.msgId === event.eventId) && messages;
-      },
+    // Its own message, whatever other tests of this file published before it.
+    const message = await eventually(
+      async () => (await stream.messages()).find((m) => m.msgId === event.eventId),
       { what: 'the event in the stream' },
     );
 
@@ -64,8 +65,11 @@ describe('writing in the caller transaction and relaying to JetStream', () => {
       occurred_at: event.occurredAt.toISOString(),
       payload: { title: 'Photosynthesis' },
     });
-    await eventually(async () => (await table.counts()).pending === 0, { what: 'row marked' });
-    expect(await stream.count()).toBe(1);
+    await eventually(async () => (await table.publishedEventIds()).includes(event.eventId), {
+      what: 'row marked',
+    });
+    const copies = (await stream.messages()).filter((m) => m.msgId === event.eventId);
+    expect(copies).toHaveLength(1);
   });
 
   it('never writes nor publishes an event whose transaction rolled back', async () => {
@@ -181,6 +185,26 @@ describe('writing in the caller transaction and relaying to JetStream', () => {
     const again = table.dataSource.transaction((m) => relayApp.repository.add(m, literal));
     await expect(again).rejects.toBeInstanceOf(InvalidDomainEventError);
     await expect(again).rejects.toThrow(new RegExp(`${literal.eventId} is already recorded`));
+  });
+
+  it('counts an event the broker already had as a duplicate, marks it, and stores it once', async () => {
+    const event = PulseCreated.create('dup', { title: 'stored before' });
+    // As if a relay had published it and crashed before its mark committed.
+    const h = headers();
+    h.set('Nats-Msg-Id', event.eventId);
+    await jetstream(stream.connection()).publish(
+      `${stream.subjectPrefix}.${event.eventType}`,
+      JSON.stringify({ event_id: event.eventId }),
+      { headers: h },
+    );
+    const before = relayApp.relay.getStatus().duplicatesTotal;
+    await table.dataSource.transaction((m) => relayApp.repository.add(m, event));
+    await eventually(() => relayApp.relay.getStatus().duplicatesTotal === before + 1, {
+      what: 'the duplicate counted',
+    });
+    expect(await table.publishedEventIds()).toContain(event.eventId);
+    const copies = (await stream.messages()).filter((m) => m.msgId === event.eventId);
+    expect(copies).toHaveLength(1);
   });
 
   it('names the migration to run when the table is missing, and stores nothing', async () => {

@@ -41,6 +41,11 @@ export class TestStream {
     return this;
   }
 
+  /** The bare NATS connection, for publishing as another client would. */
+  connection(): NatsConnection {
+    return this.nc;
+  }
+
   /** A fresh connection, after the server was restarted under the old one. */
   async reconnect(): Promise<this> {
     await this.nc.close().catch(() => undefined);

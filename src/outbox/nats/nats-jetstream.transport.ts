@@ -47,10 +47,13 @@ export class NatsJetStreamTransport implements OutboxTransport, OnApplicationShu
   private losses = 0;
   private jsm: { connection: NatsConnection; manager: JetStreamManager } | undefined;
 
+  private readonly publishTimeoutMs: number;
+
   constructor(
     private readonly options: ResolvedNatsTransportOptions,
     context: OutboxTransportContext,
   ) {
+    this.publishTimeoutMs = context.publishTimeoutMs;
     this.client = new ClientJetStream({
       servers: [...options.servers],
       name: 'nestjs-outbox-relay',
@@ -153,7 +156,11 @@ export class NatsJetStreamTransport implements OutboxTransport, OnApplicationShu
   // One manager per connection: creating it costs a JetStream API round trip.
   private async manager(connection: NatsConnection): Promise<JetStreamManager> {
     if (this.jsm?.connection !== connection) {
-      this.jsm = { connection, manager: await jetstreamManager(connection) };
+      // Its API calls answer within a publish timeout, or fail: health probes must not hang.
+      this.jsm = {
+        connection,
+        manager: await jetstreamManager(connection, { timeout: this.publishTimeoutMs }),
+      };
     }
     return this.jsm.manager;
   }

@@ -184,4 +184,19 @@ describe('OutboxPublisher', () => {
       'blocked',
     ]);
   });
+
+  it('sends no further wave once a whole wave failed on the broker side, and blocks the rest', async () => {
+    let sent = 0;
+    const transport = fakeTransport(() => {
+      sent++;
+      return Promise.resolve({ status: 'failed', failure: 'unavailable', error: 'timeout' });
+    });
+    const outcomes = await new OutboxPublisher(
+      optionsWith({ maxInFlight: 8 }),
+      transport,
+    ).publishAll(claimed(100));
+    expect(sent).toBe(8);
+    expect(outcomes.filter((o) => o.status === 'failed')).toHaveLength(8);
+    expect(outcomes.filter((o) => o.status === 'blocked')).toHaveLength(92);
+  });
 });

@@ -57,10 +57,19 @@ export class OutboxPublisher {
     // and goes out in the next batch.
     const deadline = Date.now() + this.options.publishTimeoutMs;
     let live = [...chains.values()];
-    for (let step = 0; live.length > 0 && Date.now() <= deadline; step++) {
+    sending: for (let step = 0; live.length > 0; step++) {
       for (let at = 0; at < live.length; at += this.options.maxInFlight) {
+        if (Date.now() > deadline) break sending;
         const wave = live.slice(at, at + this.options.maxInFlight).map((chain) => chain[step]);
-        for (const outcome of await this.send(wave)) outcomes.set(outcome.id, outcome);
+        const sent = await this.send(wave);
+        for (const outcome of sent) outcomes.set(outcome.id, outcome);
+        // The broker is away: the rest would only wait for their own timeouts. It is left
+        // for the next batch, after the relay's outage pause.
+        if (
+          sent.every((o) => o.status === 'failed' && o.failure !== 'retry' && o.failure !== 'never')
+        ) {
+          break sending;
+        }
       }
       live = live.filter(
         (chain) =>

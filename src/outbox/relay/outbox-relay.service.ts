@@ -8,6 +8,7 @@ import type { ClaimedEvent } from '../message/claimed-event.js';
 import { OutboxRelayStore, type EventFailure } from './outbox-relay.store.js';
 import { EventBreaksConnectionError } from '../errors/event-breaks-connection.error.js';
 import { OutboxPublishError } from '../errors/outbox-publish.error.js';
+import { withTimeout } from '../utils/with-timeout.js';
 import { OutboxPublisher, type FailedOutcome, type PublishOutcome } from './outbox-publisher.js';
 import { OUTBOX_TRANSPORT, type OutboxTransport } from '../transport/outbox-transport.js';
 import type { OutboxRelayStatus } from './outbox-relay-status.js';
@@ -416,7 +417,9 @@ export class OutboxRelayService {
     const deadline = Date.now() + this.options.publishTimeoutMs;
     for (;;) {
       try {
-        await this.transport.checkHealth();
+        // Bounded by what is left: a probe that hangs (a JetStream API call while the
+        // cluster elects a leader) must not hold the batch's locks beyond the deadline.
+        await withTimeout(this.transport.checkHealth(), Math.max(deadline - Date.now(), 50));
         return true;
       } catch {
         if (Date.now() >= deadline || this.stopping) return false;

@@ -7,6 +7,8 @@ import {
   nextStep,
   outageOf,
   outagePauseMs,
+  QUICK_OUTAGE_PAUSE_MS,
+  QUICK_OUTAGE_RETRIES,
   retryDelayMs,
 } from './relay-decisions.js';
 
@@ -95,9 +97,18 @@ describe('nextStep', () => {
 });
 
 describe('outagePauseMs', () => {
-  it('backs off per outage in a row, and never beyond 30 s', () => {
-    expect(outagePauseMs(1, policy, () => 1)).toBe(1_000);
-    expect(outagePauseMs(3, policy, () => 1)).toBe(4_000);
+  it('retries quickly through the first outages in a row, as a failover lasts seconds', () => {
+    for (let streak = 1; streak <= QUICK_OUTAGE_RETRIES; streak++) {
+      expect(outagePauseMs(streak, policy, () => 1)).toBe(QUICK_OUTAGE_PAUSE_MS);
+      expect(outagePauseMs(streak, policy, () => 0)).toBe(QUICK_OUTAGE_PAUSE_MS / 2);
+    }
+    // Never slower than the retry base, when that is lower.
+    expect(outagePauseMs(1, { ...policy, retryBaseMs: 100 }, () => 1)).toBe(100);
+  });
+
+  it('then backs off per outage in a row, and never beyond 30 s', () => {
+    expect(outagePauseMs(QUICK_OUTAGE_RETRIES + 1, policy, () => 1)).toBe(1_000);
+    expect(outagePauseMs(QUICK_OUTAGE_RETRIES + 3, policy, () => 1)).toBe(4_000);
     expect(outagePauseMs(50, policy, () => 1)).toBe(30_000);
   });
 });

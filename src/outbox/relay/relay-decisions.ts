@@ -81,6 +81,15 @@ export function nextStep(
   };
 }
 
+/**
+ * Outages in a row that are retried quickly: a cluster electing a new stream leader, or a
+ * client failing over to another server, is back within seconds, and a relay that backed off
+ * meanwhile would lag a bare client by the backoff.
+ */
+export const QUICK_OUTAGE_RETRIES = 8;
+/** The pause between those quick retries, at most. */
+export const QUICK_OUTAGE_PAUSE_MS = 250;
+
 /** How long the relay pauses after its `streak`-th outage in a row. */
 export function outagePauseMs(
   streak: number,
@@ -89,12 +98,11 @@ export function outagePauseMs(
 ): number {
   // Capped lower than an event's retry: once the broker is back, the backlog should move
   // within seconds, not after the longest retry delay.
-  return retryDelayMs(
-    streak,
-    policy.retryBaseMs,
-    Math.min(policy.retryMaxMs, MAX_OUTAGE_PAUSE_MS),
-    random,
-  );
+  const max = Math.min(policy.retryMaxMs, MAX_OUTAGE_PAUSE_MS);
+  if (streak <= QUICK_OUTAGE_RETRIES) {
+    return retryDelayMs(1, Math.min(policy.retryBaseMs, QUICK_OUTAGE_PAUSE_MS), max, random);
+  }
+  return retryDelayMs(streak - QUICK_OUTAGE_RETRIES, policy.retryBaseMs, max, random);
 }
 
 /**
