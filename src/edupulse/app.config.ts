@@ -1,18 +1,16 @@
 import { z } from 'zod';
 import { integer } from '../outbox/config/setting-schemas.js';
 import {
+  defineSetting,
   resolveSettings,
   settingsFromEnv,
-  type Setting,
   type SettingsOutput,
 } from '../outbox/config/setting.js';
 import type { Environment } from '../outbox/index.js';
 
-const setting = <P extends string, O extends string, S extends z.ZodType>(s: Setting<P, O, S>) => s;
-
 /** The example service's own settings; the outbox's are in the library (OUTBOX_SETTINGS...). */
 export const APP_SETTINGS = [
-  setting({
+  defineSetting({
     path: 'databaseUrl',
     option: 'databaseUrl',
     env: 'DATABASE_URL',
@@ -24,7 +22,7 @@ export const APP_SETTINGS = [
       .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// URL')
       .refine((url) => URL.canParse(url), 'must be a postgres:// URL'),
   }),
-  setting({
+  defineSetting({
     path: 'databaseSchema',
     option: 'databaseSchema',
     env: 'DATABASE_SCHEMA',
@@ -35,7 +33,7 @@ export const APP_SETTINGS = [
       .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier')
       .optional(),
   }),
-  setting({
+  defineSetting({
     path: 'port',
     option: 'port',
     env: 'PORT',

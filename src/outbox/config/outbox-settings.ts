@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Setting } from './setting.js';
+import { defineSetting } from './setting.js';
 import { cron, duration, flag, identifier, integer } from './setting-schemas.js';
 
 // RFC 3986 characters only, percent-encodings well formed: "/edupulse", "urn:edupulse",
@@ -12,15 +12,13 @@ const uriReference = z
     'must be a URI-reference, e.g. /edupulse or https://edupulse.example.com',
   );
 
-const setting = <P extends string, O extends string, S extends z.ZodType>(s: Setting<P, O, S>) => s;
-
 /**
  * Every setting of `OutboxModule`, with its place in the options, its variable and its
  * default. The options' types, `.env.example` and the configuration reference come from here.
  * @publicApi
  */
 export const OUTBOX_SETTINGS = [
-  setting({
+  defineSetting({
     path: 'table',
     option: 'table',
     env: 'OUTBOX_TABLE',
@@ -28,7 +26,7 @@ export const OUTBOX_SETTINGS = [
     description: 'Outbox table name (a plain lower-case SQL identifier)',
     schema: identifier,
   }),
-  setting({
+  defineSetting({
     path: 'schema',
     option: 'schema',
     env: 'OUTBOX_SCHEMA',
@@ -36,7 +34,7 @@ export const OUTBOX_SETTINGS = [
     description: "Schema of the outbox table; empty = the connection's search_path",
     schema: identifier.optional(),
   }),
-  setting({
+  defineSetting({
     path: 'relay.cron',
     option: 'relayCron',
     env: 'OUTBOX_RELAY_CRON',
@@ -44,7 +42,7 @@ export const OUTBOX_SETTINGS = [
     description: 'Cron expression (seconds first) of the relay tick',
     schema: cron,
   }),
-  setting({
+  defineSetting({
     path: 'relay.enabled',
     option: 'relayEnabled',
     env: 'OUTBOX_RELAY_ENABLED',
@@ -52,7 +50,7 @@ export const OUTBOX_SETTINGS = [
     description: 'Run the relay in this process (false for writer-only replicas)',
     schema: flag,
   }),
-  setting({
+  defineSetting({
     path: 'relay.wakeup',
     option: 'relayWakeup',
     env: 'OUTBOX_RELAY_WAKEUP',
@@ -61,7 +59,7 @@ export const OUTBOX_SETTINGS = [
       'notify: writers wake an idle relay with LISTEN/NOTIFY (ms latency); off: cron tick only',
     schema: z.enum(['notify', 'off'], { error: 'must be notify or off' }),
   }),
-  setting({
+  defineSetting({
     path: 'relay.wakeupDatabaseUrl',
     option: 'wakeupDatabaseUrl',
     env: 'OUTBOX_WAKEUP_DATABASE_URL',
@@ -76,7 +74,7 @@ export const OUTBOX_SETTINGS = [
       .refine((url) => URL.canParse(url), 'must be a postgres:// URL')
       .optional(),
   }),
-  setting({
+  defineSetting({
     path: 'relay.lingerMs',
     option: 'relayLingerMs',
     env: 'OUTBOX_RELAY_LINGER_MS',
@@ -85,7 +83,7 @@ export const OUTBOX_SETTINGS = [
       'With the wake-up: ms a relay that ran dry keeps polling before writers must notify it (0-10000)',
     schema: integer(0, 10_000),
   }),
-  setting({
+  defineSetting({
     path: 'relay.concurrency',
     option: 'relayConcurrency',
     env: 'OUTBOX_RELAY_CONCURRENCY',
@@ -93,7 +91,7 @@ export const OUTBOX_SETTINGS = [
     description: 'Batches in flight at once per relay: claims and marks overlap publishing (1-8)',
     schema: integer(1, 8),
   }),
-  setting({
+  defineSetting({
     path: 'relay.batchSize',
     option: 'batchSize',
     env: 'OUTBOX_BATCH_SIZE',
@@ -101,7 +99,7 @@ export const OUTBOX_SETTINGS = [
     description: 'Rows claimed and published per batch (1-10000)',
     schema: integer(1, 10_000),
   }),
-  setting({
+  defineSetting({
     path: 'relay.maxInFlight',
     option: 'maxInFlight',
     env: 'OUTBOX_MAX_IN_FLIGHT',
@@ -109,7 +107,7 @@ export const OUTBOX_SETTINGS = [
     description: 'Publishes awaiting a broker acknowledgement at once (1-10000)',
     schema: integer(1, 10_000),
   }),
-  setting({
+  defineSetting({
     path: 'relay.publishTimeoutMs',
     option: 'publishTimeoutMs',
     env: 'OUTBOX_PUBLISH_TIMEOUT_MS',
@@ -117,7 +115,7 @@ export const OUTBOX_SETTINGS = [
     description: 'Milliseconds to wait for one broker acknowledgement',
     schema: integer(1, 600_000),
   }),
-  setting({
+  defineSetting({
     path: 'relay.shutdownTimeoutMs',
     option: 'shutdownTimeoutMs',
     env: 'OUTBOX_SHUTDOWN_TIMEOUT_MS',
@@ -125,7 +123,7 @@ export const OUTBOX_SETTINGS = [
     description: 'Milliseconds shutdown waits for the batch in flight to be marked',
     schema: integer(0, 600_000),
   }),
-  setting({
+  defineSetting({
     path: 'write.maxPayloadBytes',
     option: 'maxPayloadBytes',
     env: 'OUTBOX_MAX_PAYLOAD_BYTES',
@@ -133,7 +131,7 @@ export const OUTBOX_SETTINGS = [
     description: 'Largest accepted event payload, in bytes of JSON',
     schema: integer(1, 64 * 1024 * 1024),
   }),
-  setting({
+  defineSetting({
     path: 'write.requireTransaction',
     option: 'requireTransaction',
     env: 'OUTBOX_REQUIRE_TRANSACTION',
@@ -141,7 +139,7 @@ export const OUTBOX_SETTINGS = [
     description: "Refuse outbox writes outside the caller's transaction",
     schema: flag,
   }),
-  setting({
+  defineSetting({
     path: 'messages.format',
     option: 'messageFormat',
     env: 'OUTBOX_MESSAGE_FORMAT',
@@ -151,7 +149,7 @@ export const OUTBOX_SETTINGS = [
       error: 'must be envelope, cloudevents-binary or cloudevents-structured',
     }),
   }),
-  setting({
+  defineSetting({
     path: 'messages.cloudEventsSource',
     option: 'cloudEventsSource',
     env: 'OUTBOX_CLOUDEVENTS_SOURCE',
@@ -164,7 +162,7 @@ export const OUTBOX_SETTINGS = [
       .refine((v) => !/^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(v), 'must not hold credentials')
       .optional(),
   }),
-  setting({
+  defineSetting({
     path: 'retry.maxAttempts',
     option: 'maxAttempts',
     env: 'OUTBOX_MAX_ATTEMPTS',
@@ -172,7 +170,7 @@ export const OUTBOX_SETTINGS = [
     description: 'Failed publishes after which an event is given up (dead letter)',
     schema: integer(1, 1_000),
   }),
-  setting({
+  defineSetting({
     path: 'retry.baseMs',
     option: 'retryBaseMs',
     env: 'OUTBOX_RETRY_BASE_MS',
@@ -180,7 +178,7 @@ export const OUTBOX_SETTINGS = [
     description: 'First retry delay (ms); doubles per attempt, with jitter',
     schema: integer(1, 86_400_000),
   }),
-  setting({
+  defineSetting({
     path: 'retry.maxMs',
     option: 'retryMaxMs',
     env: 'OUTBOX_RETRY_MAX_MS',
@@ -188,7 +186,7 @@ export const OUTBOX_SETTINGS = [
     description: 'Longest retry delay (ms)',
     schema: integer(1, 86_400_000),
   }),
-  setting({
+  defineSetting({
     path: 'retention.keepFor',
     option: 'retentionMs',
     env: 'OUTBOX_RETENTION',
@@ -196,7 +194,7 @@ export const OUTBOX_SETTINGS = [
     description: 'How long published rows are kept (7d, 12h, 30m, 45s); 0 = delete on publish',
     schema: duration,
   }),
-  setting({
+  defineSetting({
     path: 'retention.purgeCron',
     option: 'purgeCron',
     env: 'OUTBOX_PURGE_CRON',
@@ -204,7 +202,7 @@ export const OUTBOX_SETTINGS = [
     description: 'Cron expression of the retention purge',
     schema: cron,
   }),
-  setting({
+  defineSetting({
     path: 'retention.purgeBatchSize',
     option: 'purgeBatchSize',
     env: 'OUTBOX_PURGE_BATCH_SIZE',
@@ -212,7 +210,7 @@ export const OUTBOX_SETTINGS = [
     description: 'Rows deleted per purge statement',
     schema: integer(1, 100_000),
   }),
-  setting({
+  defineSetting({
     path: 'health.backlogWarn',
     option: 'healthBacklogWarn',
     env: 'OUTBOX_HEALTH_BACKLOG_WARN',
@@ -220,7 +218,7 @@ export const OUTBOX_SETTINGS = [
     description: 'Pending events above which health reports degraded; empty = report only',
     schema: integer(0, 1_000_000_000).optional(),
   }),
-  setting({
+  defineSetting({
     path: 'health.backlogMax',
     option: 'healthBacklogMax',
     env: 'OUTBOX_HEALTH_BACKLOG_MAX',
@@ -228,7 +226,7 @@ export const OUTBOX_SETTINGS = [
     description: 'Pending events above which health reports down; empty = report only',
     schema: integer(0, 1_000_000_000).optional(),
   }),
-  setting({
+  defineSetting({
     path: 'health.lagWarnMs',
     option: 'healthLagWarnMs',
     env: 'OUTBOX_HEALTH_LAG_WARN_MS',
@@ -237,7 +235,7 @@ export const OUTBOX_SETTINGS = [
       'Age (ms) of the oldest pending event above which backlog health reports degraded (5 min: a stalled outbox shows)',
     schema: integer(0, 365 * 24 * 3_600_000).optional(),
   }),
-  setting({
+  defineSetting({
     path: 'health.lagMaxMs',
     option: 'healthLagMaxMs',
     env: 'OUTBOX_HEALTH_LAG_MAX_MS',
@@ -245,7 +243,7 @@ export const OUTBOX_SETTINGS = [
     description: 'Age (ms) of the oldest pending event above which health reports down',
     schema: integer(0, 365 * 24 * 3_600_000).optional(),
   }),
-  setting({
+  defineSetting({
     path: 'health.countCap',
     option: 'healthCountCap',
     env: 'OUTBOX_HEALTH_COUNT_CAP',
@@ -253,7 +251,7 @@ export const OUTBOX_SETTINGS = [
     description: 'The backlog count stops here and reports "at least N"',
     schema: integer(1, 10_000_000),
   }),
-  setting({
+  defineSetting({
     path: 'health.timeoutMs',
     option: 'healthTimeoutMs',
     env: 'OUTBOX_HEALTH_TIMEOUT_MS',
@@ -261,7 +259,7 @@ export const OUTBOX_SETTINGS = [
     description: 'Timeout of each health probe (ms)',
     schema: integer(1, 60_000),
   }),
-  setting({
+  defineSetting({
     path: 'health.relayStallPeriods',
     option: 'healthRelayStallPeriods',
     env: 'OUTBOX_HEALTH_RELAY_STALL_PERIODS',

@@ -28,6 +28,13 @@ export interface Setting<
 }
 
 type AnySetting = Setting<string, string, z.ZodType>;
+
+/** Declares one setting, keeping its path, option name and schema as literal types. */
+export function defineSetting<P extends string, O extends string, S extends z.ZodType>(
+  setting: Setting<P, O, S>,
+): Setting<P, O, S> {
+  return setting;
+}
 type GroupOf<P> = P extends `${infer G}.${string}` ? G : never;
 
 /**

@@ -1,12 +1,9 @@
-import type { z } from 'zod';
-import type { Setting } from '../config/setting.js';
+import { defineSetting } from '../config/setting.js';
 import { cron, duration, identifier, integer } from '../config/setting-schemas.js';
-
-const setting = <P extends string, O extends string, S extends z.ZodType>(s: Setting<P, O, S>) => s;
 
 /** Every setting of `OutboxInboxModule`, with its variable and default. @publicApi */
 export const INBOX_SETTINGS = [
-  setting({
+  defineSetting({
     path: 'table',
     option: 'table',
     env: 'OUTBOX_INBOX_TABLE',
@@ -14,7 +11,7 @@ export const INBOX_SETTINGS = [
     description: 'Inbox table name (a plain lower-case SQL identifier)',
     schema: identifier,
   }),
-  setting({
+  defineSetting({
     path: 'schema',
     option: 'schema',
     env: 'OUTBOX_INBOX_SCHEMA',
@@ -22,7 +19,7 @@ export const INBOX_SETTINGS = [
     description: "Schema of the inbox table; empty = the connection's search_path",
     schema: identifier.optional(),
   }),
-  setting({
+  defineSetting({
     path: 'keepFor',
     option: 'retentionMs',
     env: 'OUTBOX_INBOX_RETENTION',
@@ -32,7 +29,7 @@ export const INBOX_SETTINGS = [
     // 0 would forget an event as soon as it is processed: no de-duplication at all.
     schema: duration.refine((ms) => ms > 0, 'must be more than 0'),
   }),
-  setting({
+  defineSetting({
     path: 'purgeCron',
     option: 'purgeCron',
     env: 'OUTBOX_INBOX_PURGE_CRON',
@@ -40,7 +37,7 @@ export const INBOX_SETTINGS = [
     description: 'Cron expression of the purge of old inbox rows',
     schema: cron,
   }),
-  setting({
+  defineSetting({
     path: 'purgeBatchSize',
     option: 'purgeBatchSize',
     env: 'OUTBOX_INBOX_PURGE_BATCH_SIZE',

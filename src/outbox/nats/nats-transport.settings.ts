@@ -1,8 +1,6 @@
 import { z } from 'zod';
-import type { Setting } from '../config/setting.js';
+import { defineSetting } from '../config/setting.js';
 import { flag, integer } from '../config/setting-schemas.js';
-
-const setting = <P extends string, O extends string, S extends z.ZodType>(s: Setting<P, O, S>) => s;
 
 // A NATS subject token may not contain whitespace, '.', '*' or '>'.
 const subjectToken = '[A-Za-z0-9_-]+';
@@ -17,7 +15,7 @@ const natsUrl = z
  * @publicApi
  */
 export const NATS_TRANSPORT_SETTINGS = [
-  setting({
+  defineSetting({
     path: 'servers',
     option: 'servers',
     env: 'NATS_SERVERS',
@@ -28,7 +26,7 @@ export const NATS_TRANSPORT_SETTINGS = [
       .union([z.array(z.string()), z.string().transform((v) => v.split(','))])
       .pipe(z.array(natsUrl).min(1, 'needs at least one server')),
   }),
-  setting({
+  defineSetting({
     path: 'subjectPrefix',
     option: 'subjectPrefix',
     env: 'OUTBOX_SUBJECT_PREFIX',
@@ -42,7 +40,7 @@ export const NATS_TRANSPORT_SETTINGS = [
         'must be dot-separated NATS subject tokens without wildcards or spaces',
       ),
   }),
-  setting({
+  defineSetting({
     path: 'stream',
     option: 'stream',
     env: 'OUTBOX_STREAM',
@@ -50,7 +48,7 @@ export const NATS_TRANSPORT_SETTINGS = [
     description: 'JetStream stream capturing <prefix>.>',
     schema: z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be letters, digits, _ or -'),
   }),
-  setting({
+  defineSetting({
     path: 'createStream',
     option: 'createStream',
     env: 'OUTBOX_STREAM_CREATE',
@@ -58,7 +56,7 @@ export const NATS_TRANSPORT_SETTINGS = [
     description: 'Create the stream at start-up when it is missing',
     schema: flag,
   }),
-  setting({
+  defineSetting({
     path: 'streamReplicas',
     option: 'streamReplicas',
     env: 'OUTBOX_STREAM_REPLICAS',
@@ -67,7 +65,7 @@ export const NATS_TRANSPORT_SETTINGS = [
       'Replicas of a stream created here (1-5); 3 on a JetStream cluster, so it survives a node',
     schema: integer(1, 5),
   }),
-  setting({
+  defineSetting({
     path: 'duplicateWindowMs',
     option: 'duplicateWindowMs',
     env: 'OUTBOX_STREAM_DUPLICATE_WINDOW_MS',

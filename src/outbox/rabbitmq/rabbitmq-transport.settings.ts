@@ -1,7 +1,5 @@
 import { z } from 'zod';
-import type { Setting } from '../config/setting.js';
-
-const setting = <P extends string, O extends string, S extends z.ZodType>(s: Setting<P, O, S>) => s;
+import { defineSetting } from '../config/setting.js';
 
 const amqpUrl = z
   .string()
@@ -16,7 +14,7 @@ const amqpUrl = z
  * @publicApi
  */
 export const RABBITMQ_TRANSPORT_SETTINGS = [
-  setting({
+  defineSetting({
     path: 'urls',
     option: 'urls',
     env: 'RABBITMQ_URL',
@@ -27,7 +25,7 @@ export const RABBITMQ_TRANSPORT_SETTINGS = [
       .union([z.array(z.string()), z.string().transform((v) => v.split(','))])
       .pipe(z.array(amqpUrl).min(1, 'needs at least one URL')),
   }),
-  setting({
+  defineSetting({
     path: 'exchange',
     option: 'exchange',
     env: 'OUTBOX_EXCHANGE',
