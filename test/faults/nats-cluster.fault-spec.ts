@@ -4,7 +4,7 @@ import { eventually } from '../support/eventually.js';
 import { TestStream } from '../support/jetstream.js';
 import { NatsCluster } from '../support/nats-cluster.js';
 import { TestOutboxTable } from '../support/outbox-table.js';
-import { startRelayApp } from '../support/relay-app.js';
+import { startRelayApp, type RelayApp } from '../support/relay-app.js';
 import { uniqueName } from '../support/test-env.js';
 import {
   emptyWorkload,
@@ -32,6 +32,7 @@ describe('a 3-node JetStream cluster whose stream leader is SIGKILLed mid-run', 
     const nc = await connect({ servers: cluster.urls, maxReconnectAttempts: -1 });
     const jsm = await jetstreamManager(nc);
     let bareRunning = true;
+    const started: RelayApp[] = [];
     try {
       // The service creates its own stream, replicated on all three nodes.
       const relay = await startRelayApp({
@@ -46,6 +47,7 @@ describe('a 3-node JetStream cluster whose stream leader is SIGKILLed mid-run', 
         retryBaseMs: 100,
         retryMaxMs: 1_000,
       });
+      started.push(relay);
       const workload = emptyWorkload();
       await writeEvents(table.dataSource, relay.repository, workload, {
         events: EVENTS,
@@ -77,6 +79,8 @@ describe('a 3-node JetStream cluster whose stream leader is SIGKILLed mid-run', 
         if (total !== lastTotal) relayProgress.push(Date.now());
         lastTotal = total;
       }, 5);
+      // Never what keeps the process alive, should the test fail before it is cleared.
+      sampler.unref();
 
       await eventually(async () => (await table.counts()).published > 2_000, {
         intervalMs: 5,
@@ -116,6 +120,8 @@ describe('a 3-node JetStream cluster whose stream leader is SIGKILLed mid-run', 
       // bare client's 0 to 5 s on this machine, short of the goal of at most 1 s longer.
     } finally {
       bareRunning = false;
+      // Its cron job would keep the process alive after the suite.
+      await Promise.all(started.map((r) => r.app.close()));
       await jsm.streams.delete(bareStream).catch(() => undefined);
       await nc.close().catch(() => undefined);
       await table.drop();
