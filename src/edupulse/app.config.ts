@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { integer } from '../outbox/config/setting-schemas.js';
+import { integer, postgresUrl } from '../outbox/config/setting-schemas.js';
 import {
   defineSetting,
   resolveSettings,
@@ -17,10 +17,7 @@ export const APP_SETTINGS = [
     default: 'postgres://postgres@127.0.0.1:5432/postgres',
     description: 'PostgreSQL URL of the example service (and of the dead-letter CLI)',
     secret: true,
-    schema: z
-      .string()
-      .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// URL')
-      .refine((url) => URL.canParse(url), 'must be a postgres:// URL'),
+    schema: postgresUrl,
   }),
   defineSetting({
     path: 'databaseSchema',

@@ -5,12 +5,7 @@ import { ConsoleLogger } from '@nestjs/common';
  * logger's context as the last argument, after any structured fields.
  */
 export class CapturingLogger extends ConsoleLogger {
-  readonly entries: {
-    level: string;
-    context: string | undefined;
-    message: string;
-    fields: Record<string, unknown> | undefined;
-  }[] = [];
+  readonly entries: { level: string; context: string | undefined; message: string }[] = [];
 
   override log(message: unknown, ...params: unknown[]): void {
     this.record('log', message, params);
@@ -37,9 +32,6 @@ export class CapturingLogger extends ConsoleLogger {
   private record(level: string, message: unknown, params: unknown[]): void {
     const last = params.at(-1);
     const context = typeof last === 'string' ? last : undefined;
-    const fields = params.find(
-      (p): p is Record<string, unknown> => typeof p === 'object' && p !== null,
-    );
-    this.entries.push({ level, context, message: String(message), fields });
+    this.entries.push({ level, context, message: String(message) });
   }
 }

@@ -5,6 +5,8 @@ import { DataSource } from 'typeorm';
 import { OUTBOX_SETTINGS } from '../config/outbox-settings.js';
 import { outboxOptionsFromEnv } from '../config/resolve-outbox-options.js';
 import { resolveSettings } from '../config/setting.js';
+import { postgresUrl } from '../config/setting-schemas.js';
+import { isUuid } from '../utils/uuid.js';
 import type { ResolvedOutboxOptions } from '../config/outbox-options.interface.js';
 import {
   OutboxDeadLetterRepository,
@@ -98,7 +100,7 @@ function tableFromEnv(): ResolvedOutboxOptions {
 /** `DATABASE_URL`, checked as the service checks it; its value is never echoed. */
 function databaseUrlFromEnv(): string {
   const url = process.env.DATABASE_URL || DEFAULT_DATABASE_URL;
-  if (!/^postgres(ql)?:\/\/\S+$/.test(url) || !URL.canParse(url)) {
+  if (!postgresUrl.safeParse(url).success) {
     throw new OutboxConfigError([{ source: 'DATABASE_URL', reason: 'must be a postgres:// URL' }]);
   }
   return url;
@@ -106,8 +108,8 @@ function databaseUrlFromEnv(): string {
 
 function filterFrom(eventId: string | undefined, eventType: string | undefined): FailedEventFilter {
   if (eventId && !eventType) {
-    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(eventId)) {
-      throw new UsageError(`"${eventId}" is not an event id (a UUID)`);
+    if (!isUuid(eventId)) {
+      throw new UsageError(`"${String(eventId)}" is not an event id (a UUID)`);
     }
     return { eventId };
   }

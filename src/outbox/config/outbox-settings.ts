@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineSetting } from './setting.js';
-import { cron, duration, flag, identifier, integer } from './setting-schemas.js';
+import { cron, duration, flag, identifier, integer, postgresUrl } from './setting-schemas.js';
 
 // RFC 3986 characters only, percent-encodings well formed: "/edupulse", "urn:edupulse",
 // "https://edupulse.example.com/api".
@@ -67,12 +67,7 @@ export const OUTBOX_SETTINGS = [
     description:
       'With the wake-up: a direct, session-capable PostgreSQL URL used only for LISTEN (behind PgBouncer in transaction mode); empty = the main connection',
     secret: true,
-    schema: z
-      .string()
-      .trim()
-      .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// URL')
-      .refine((url) => URL.canParse(url), 'must be a postgres:// URL')
-      .optional(),
+    schema: postgresUrl.optional(),
   }),
   defineSetting({
     path: 'relay.lingerMs',

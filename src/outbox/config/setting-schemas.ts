@@ -56,3 +56,10 @@ export const duration = z
     { error: 'must be a duration like 7d, 12h, 30m, 45s or 0' },
   )
   .refine((ms) => ms <= MAX_DURATION_MS, 'must be 3650d (10 years) at most');
+
+/** A PostgreSQL URL that the `pg` driver can parse; the value may hold a password. */
+export const postgresUrl = z
+  .string()
+  .trim()
+  .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// URL')
+  .refine((url) => URL.canParse(url), 'must be a postgres:// URL');

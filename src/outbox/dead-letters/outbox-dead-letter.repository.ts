@@ -5,10 +5,10 @@ import { qualifiedTableName } from '../config/sql-identifier.js';
 import { InvalidDeadLetterQueryError } from '../errors/invalid-dead-letter-query.error.js';
 import { OUTBOX_OPTIONS } from '../outbox.constants.js';
 import { runOutboxQuery } from '../table/run-outbox-query.js';
+import { isUuid } from '../utils/uuid.js';
 
 /** The most dead letters one `list` returns. */
 export const MAX_DEAD_LETTER_LIMIT = 10_000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A dead letter: an event the relay gave up on. It stays in the table until requeued or purged. @publicApi */
 export interface FailedEvent {
@@ -130,7 +130,7 @@ export class OutboxDeadLetterRepository {
 /** The filter's one value, checked before it reaches SQL. */
 function filterValue(filter: FailedEventFilter): string {
   if (filter && 'eventId' in filter) {
-    if (typeof filter.eventId !== 'string' || !UUID.test(filter.eventId)) {
+    if (!isUuid(filter.eventId)) {
       throw new InvalidDeadLetterQueryError(
         `"${String(filter.eventId)}" is not an event id (a UUID)`,
       );

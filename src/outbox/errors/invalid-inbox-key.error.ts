@@ -7,7 +7,10 @@ import { OutboxError } from './outbox.error.js';
  * @publicApi
  */
 export class InvalidInboxKeyError extends OutboxError {
+  /** How its message starts; consumers recognise it by it once Nest made it a plain object. */
+  static readonly MESSAGE_PREFIX = 'Cannot de-duplicate this event:';
+
   constructor(readonly problem: string) {
-    super(`Cannot de-duplicate this event: ${problem}`);
+    super(`${InvalidInboxKeyError.MESSAGE_PREFIX} ${problem}`);
   }
 }

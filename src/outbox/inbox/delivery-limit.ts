@@ -1,3 +1,5 @@
+import { InvalidInboxKeyError } from '../errors/invalid-inbox-key.error.js';
+
 /**
  * What a consumer does with a message whose handler failed, decided in one place for both
  * servers: deliver it again later, or stop and dead-letter it. A message that can never
@@ -15,7 +17,7 @@ export const DEFAULT_MAX_DELIVERIES = 5;
  * Failures that no redelivery can fix. Nest's exception filter hands the consumer a plain
  * `{ status, message }` rather than the error itself, so they are known by their message.
  */
-const NEVER_SUCCEEDS = /^Cannot de-duplicate this event:/;
+const NEVER_SUCCEEDS = [InvalidInboxKeyError.MESSAGE_PREFIX];
 
 export function afterFailure(
   error: unknown,
@@ -23,7 +25,9 @@ export function afterFailure(
   maxDeliveries: number,
 ): FailedDelivery {
   const message = (error as { message?: unknown } | null)?.message;
-  if (typeof message === 'string' && NEVER_SUCCEEDS.test(message)) return 'dead-letter';
+  if (typeof message === 'string' && NEVER_SUCCEEDS.some((p) => message.startsWith(p))) {
+    return 'dead-letter';
+  }
   return delivery >= maxDeliveries ? 'dead-letter' : 'retry';
 }
 

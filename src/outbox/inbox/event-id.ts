@@ -1,4 +1,3 @@
-import type { MsgHdrs } from '@nats-io/transport-node';
 import { NatsContext, RmqContext, type BaseRpcContext } from '@nestjs/microservices';
 import { InvalidInboxKeyError } from '../errors/invalid-inbox-key.error.js';
 
@@ -32,7 +31,8 @@ function envelopeEventId(payload: unknown): string | undefined {
 function transportMessageId(context: BaseRpcContext): string | undefined {
   let id: unknown;
   if (context instanceof NatsContext) {
-    id = (context.getHeaders() as MsgHdrs | undefined)?.get('Nats-Msg-Id');
+    // The headers' own get(): typed structurally, so /inbox loads no NATS client.
+    id = (context.getHeaders() as { get(name: string): string } | undefined)?.get('Nats-Msg-Id');
   } else if (context instanceof RmqContext) {
     id = (context.getMessage() as { properties?: { messageId?: unknown } }).properties?.messageId;
   }

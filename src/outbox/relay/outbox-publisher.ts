@@ -3,6 +3,7 @@ import type { ResolvedOutboxOptions } from '../config/outbox-options.interface.j
 import { OutboxPublishError } from '../errors/outbox-publish.error.js';
 import type { ClaimedEvent } from '../message/claimed-event.js';
 import { OUTBOX_OPTIONS } from '../outbox.constants.js';
+import { isBrokerSide } from './relay-decisions.js';
 import {
   OUTBOX_TRANSPORT,
   type OutboxTransport,
@@ -65,9 +66,7 @@ export class OutboxPublisher {
         for (const outcome of sent) outcomes.set(outcome.id, outcome);
         // The broker is away: the rest would only wait for their own timeouts. It is left
         // for the next batch, after the relay's outage pause.
-        if (
-          sent.every((o) => o.status === 'failed' && o.failure !== 'retry' && o.failure !== 'never')
-        ) {
+        if (sent.every((o) => o.status === 'failed' && isBrokerSide(o.failure))) {
           break sending;
         }
       }

@@ -1,4 +1,5 @@
 import { describeError } from '../errors/error-text.js';
+import type { PublishFailure } from '../transport/outbox-transport.js';
 import type { FailedOutcome, PublishOutcome } from './outbox-publisher.js';
 
 /**
@@ -34,8 +35,8 @@ export function retryDelayMs(
 }
 
 /** Whether the failure is the broker's or the connection's rather than the event's. */
-export function isBrokerSide(failure: FailedOutcome): boolean {
-  return failure.failure === 'unavailable' || failure.failure === 'connection-lost';
+export function isBrokerSide(failure: PublishFailure): boolean {
+  return failure === 'unavailable' || failure === 'connection-lost';
 }
 
 /**
@@ -50,7 +51,7 @@ export function outageOf(
   if (failed.length === 0 || failed.some((f) => f.failure === 'never')) return undefined;
   const [first] = failed;
   const cause = (f: FailedOutcome) => describeError(f.error.cause);
-  const brokerSide = failed.every(isBrokerSide);
+  const brokerSide = failed.every((f) => isBrokerSide(f.failure));
   const uniform =
     acknowledged === 0 && failed.length > 1 && failed.every((f) => cause(f) === cause(first));
   return brokerSide || uniform ? first : undefined;
@@ -64,7 +65,7 @@ export function chargedFailures(
   failed: readonly FailedOutcome[],
   outage: FailedOutcome | undefined,
 ): FailedOutcome[] {
-  return outage ? [] : failed.filter((f) => !isBrokerSide(f));
+  return outage ? [] : failed.filter((f) => !isBrokerSide(f.failure));
 }
 
 /** A charged failure's next step: retry after a delay, or give up (a dead letter). */

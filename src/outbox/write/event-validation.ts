@@ -1,8 +1,8 @@
 import { InvalidDomainEventError } from '../errors/invalid-domain-event.error.js';
 import { PayloadNotSerializableError } from '../errors/payload-not-serializable.error.js';
 import { isEventType, type DomainEvent } from '../events/domain-event.js';
+import { isUuid } from '../utils/uuid.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const VERSION = /^\d+(\.\d+){0,2}$/;
 const AGGREGATE_TYPE = /^[a-z][a-z0-9_]{0,99}$/;
 /** An aggregate id is an identifier (a UUID, a number, a slug), not a document. */
@@ -35,7 +35,7 @@ export function assertValidEvent(event: unknown): asserts event is DomainEvent {
   if (!isEventType(e.eventType)) {
     throw problem('malformed event type: dot-separated lower-case words, 255 characters at most');
   }
-  if (typeof e.eventId !== 'string' || !UUID.test(e.eventId)) {
+  if (!isUuid(e.eventId)) {
     throw problem('the event id must be a UUID');
   }
   if (typeof e.eventVersion !== 'string' || !VERSION.test(e.eventVersion)) {
