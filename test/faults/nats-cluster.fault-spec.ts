@@ -101,16 +101,26 @@ describe('a 3-node JetStream cluster whose stream leader is SIGKILLed mid-run', 
       bareRunning = false;
       await bare;
 
-      const stream = new TestStream(cluster.liveUrls[0]);
-      Object.assign(stream, { stream: streamName, subjectPrefix: prefix });
-      await stream.connect();
-      // Reading back needs a consumer, which the two survivors create once they settled.
-      const messages = await eventually(() => stream.messages(), {
-        what: 'the stream read back from the surviving nodes',
-        timeoutMs: 60_000,
-      });
+      // Reading back needs the JetStream API and a consumer, which the survivors answer once
+      // they settled (the killed node may have been the meta leader too): retried, each try
+      // with a client of its own that is closed after it.
+      const messages = await eventually(
+        async () => {
+          const reader = new TestStream(cluster.liveUrls[0]);
+          Object.assign(reader, { stream: streamName, subjectPrefix: prefix });
+          try {
+            await reader.connect();
+            return await reader.messages();
+          } finally {
+            await reader
+              .connection()
+              ?.close()
+              .catch(() => undefined);
+          }
+        },
+        { what: 'the stream read back from the surviving nodes', timeoutMs: 60_000 },
+      );
       const verdict = verify(messages, workload);
-      await stream.destroy();
       const after = (times: number[]) => times.filter((t) => t >= killedAt - 1_000);
       const relayStall = longestGap(after(relayProgress));
       const bareStall = longestGap(after(bareAcks));
