@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { OutboxModule, outboxOptionsFromEnv } from '../../src/outbox/index.js';
+import { OutboxModule, OutboxRelayService, outboxOptionsFromEnv } from '../../src/outbox/index.js';
 import { natsTransportFromEnv } from '../../src/outbox/nats/index.js';
 
 /**
@@ -26,6 +26,10 @@ async function main(): Promise<void> {
     abortOnError: false,
   });
   app.enableShutdownHooks();
+  // A fault test asks what this relay has done (relayStatus()), e.g. how many duplicates
+  // JetStream reported after an earlier incarnation was killed.
+  const relay = app.get(OutboxRelayService);
+  process.on('message', () => process.send?.(relay.getStatus()));
   process.stdout.write('ready\n');
 }
 
