@@ -1,5 +1,3 @@
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { InvalidDeadLetterQueryError, OutboxDeadLetterService } from '../src/outbox/index.js';
@@ -10,6 +8,8 @@ import { startRelayApp, type RelayApp } from './support/relay-app.js';
 import { TEST_DATABASE_URL, TEST_NATS_URL } from './support/test-env.js';
 import { AuditLogged, PulseCreated } from './support/events.js';
 import { outboxOn } from './support/outbox-options.js';
+import { runOutboxCli } from './support/outbox-cli.js';
+import { rowState } from './support/outbox-rows.js';
 
 describe('dead letters and retention', () => {
   const stream = new TestStream();
@@ -54,20 +54,7 @@ describe('dead letters and retention', () => {
     return { table, app };
   }
 
-  const row = async (table: TestOutboxTable, eventId: string) =>
-    (
-      await table.dataSource.query<
-        {
-          attempts: number;
-          failed_at: Date | null;
-          published_at: Date | null;
-          last_error: string | null;
-        }[]
-      >(
-        `SELECT attempts, failed_at, published_at, last_error FROM "${table.table}" WHERE event_id = $1`,
-        [eventId],
-      )
-    )[0];
+  const row = async (table: TestOutboxTable, eventId: string) => (await rowState(table, eventId))!;
 
   const deadLetter = async (table: TestOutboxTable, eventId: string) => {
     const current = await row(table, eventId);
@@ -138,15 +125,7 @@ describe('dead letters and retention', () => {
     });
 
     const cli = (...args: string[]) =>
-      spawnSync(
-        process.execPath,
-        [join(__dirname, '../dist/src/outbox/cli/outbox-cli.js'), ...args],
-        {
-          env: { ...process.env, DATABASE_URL: TEST_DATABASE_URL, OUTBOX_TABLE: table.table },
-          encoding: 'utf8',
-          timeout: 30_000,
-        },
-      );
+      runOutboxCli({ DATABASE_URL: TEST_DATABASE_URL, OUTBOX_TABLE: table.table }, ...args);
     const list = cli('failed', 'list');
     expect(list.status).toBe(0);
     expect(list.stdout).toContain(tooBig.eventId);
@@ -168,10 +147,10 @@ describe('dead letters and retention', () => {
       expect(bad.status).toBe(2);
       expect(bad.stderr).toMatch(/--limit must be a whole number from 1 to 10000/);
     }
-    const badUrl = spawnSync(
-      process.execPath,
-      [join(__dirname, '../dist/src/outbox/cli/outbox-cli.js'), 'dead-letters', 'list'],
-      { env: { ...process.env, DATABASE_URL: 'postgres://u:hunter2@h:99999/x' }, encoding: 'utf8' },
+    const badUrl = runOutboxCli(
+      { DATABASE_URL: 'postgres://u:hunter2@h:99999/x' },
+      'dead-letters',
+      'list',
     );
     expect(badUrl.status).toBe(1);
     expect(badUrl.stderr).toMatch(/DATABASE_URL: must be a postgres:\/\/ URL/);
@@ -200,7 +179,7 @@ describe('dead letters and retention', () => {
     for (const e of events) expect(ids.has(e.eventId)).toBe(true);
   });
 
-  it('purges published rows past the retention in bounded batches and keeps dead letters', async () => {
+  it('purges published rows past the retention on its cron and keeps dead letters', async () => {
     const { table, app } = await setup({
       retentionMs: 1_000,
       purgeCron: '* * * * * *',
