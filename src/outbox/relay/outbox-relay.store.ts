@@ -79,21 +79,25 @@ export class OutboxRelayStore {
     const rows = await this.run<ClaimedRow[]>(
       manager,
       `WITH candidates AS (
-         SELECT o.id FROM ${this.table} o
+         SELECT o.id, o.attempts, o.event_id, o.event_type, o.event_version, o.aggregate_type,
+                o.aggregate_id, o.occurred_at, o.created_at, o.payload::text AS payload_json,
+                o.headers
+           FROM ${this.table} o
           WHERE ${this.due}
           ORDER BY o.id
           LIMIT $1
             FOR UPDATE SKIP LOCKED
        )
-       SELECT o.id, o.attempts, o.event_id, o.event_type, o.event_version, o.aggregate_type,
-              o.aggregate_id, o.occurred_at, o.created_at, o.payload::text AS payload_json, o.headers,
+       -- The locked rows are read as they are locked: joining them back by primary key would
+       -- visit every row twice.
+       SELECT c.*,
               NOT EXISTS (
                 SELECT 1 FROM ${this.table} e
-                 WHERE e.aggregate_type = o.aggregate_type AND e.aggregate_id = o.aggregate_id
-                   AND e.id < o.id AND e.published_at IS NULL
+                 WHERE e.aggregate_type = c.aggregate_type AND e.aggregate_id = c.aggregate_id
+                   AND e.id < c.id AND e.published_at IS NULL
                    AND e.id NOT IN (SELECT id FROM candidates)) AS ready
-         FROM ${this.table} o JOIN candidates c ON c.id = o.id
-        ORDER BY o.id`,
+         FROM candidates c
+        ORDER BY c.id`,
       [limit],
     );
     const events = rows
