@@ -19,6 +19,7 @@ export default {
     'src/outbox/write/event-validation.ts',
     'src/outbox/events/domain-event.ts',
     'src/outbox/nats/nats-envelope.serializer.ts',
+    'src/outbox/nats/pub-ack-reader.ts',
     'src/outbox/rabbitmq/rmq-envelope.serializer.ts',
     'src/outbox/message/cloud-event.ts',
     'src/outbox/inbox/delivery-limit.ts',

@@ -1,6 +1,8 @@
 import { jetstream, type JetStreamClient, type PubAck } from '@nats-io/jetstream';
 import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
 import { ClientNats, type NatsOptions, type ReadPacket } from '@nestjs/microservices';
+import { PubAckInbox } from './pub-ack-inbox.js';
+import type { PubAckOutcome } from './pub-ack-reader.js';
 
 /** `NatsOptions['options']` plus how long to wait for a PubAck. @publicApi */
 export type ClientJetStreamOptions = NonNullable<NatsOptions['options']> & {
@@ -17,6 +19,7 @@ export type ClientJetStreamOptions = NonNullable<NatsOptions['options']> & {
  */
 export class ClientJetStream extends ClientNats {
   private js: { connection: unknown; client: JetStreamClient } | undefined;
+  private inbox: { connection: unknown; stream: string; inbox: PubAckInbox } | undefined;
 
   constructor(protected override readonly options: ClientJetStreamOptions) {
     super(options);
@@ -29,6 +32,46 @@ export class ClientJetStream extends ClientNats {
   async publishEvent(pattern: string, data: unknown): Promise<PubAck> {
     await this.connect();
     return this.dispatchEvent(this.createPacket(pattern, data));
+  }
+
+  /**
+   * Publishes many events at once, pipelined, and resolves with JetStream's answer to each, in
+   * order: `stored` or `duplicate` when `stream` acknowledged it, otherwise the error (a
+   * `TimeoutError` when no answer came within `publishTimeout` of the call, an `AbortError`
+   * when `signal` aborted first). Rejects only when there is no connection to publish on.
+   * The relay's fast path: no promise, timer or `Error` per event.
+   */
+  async publishEvents(
+    packets: readonly ReadPacket[],
+    stream: string,
+    signal: AbortSignal,
+  ): Promise<PubAckOutcome[]> {
+    const connection = (await this.connect()) as unknown as NatsConnection;
+    if (this.inbox?.connection !== connection || this.inbox.stream !== stream) {
+      this.inbox = {
+        connection,
+        stream,
+        inbox: new PubAckInbox(connection, stream, this.options.inboxPrefix),
+      };
+    }
+    return this.inbox.inbox.publish(
+      packets.length,
+      (index, reply) => {
+        const packet = packets[index];
+        const serialized = this.serializer.serialize(packet) as
+          { data: Uint8Array; headers?: MsgHdrs } | Promise<unknown>;
+        if (serialized instanceof Promise) {
+          throw new TypeError('publishEvents() needs a serializer that answers synchronously');
+        }
+        const { data, headers } = serialized;
+        connection.publish(this.normalizePattern(packet.pattern as string), data, {
+          reply,
+          headers: this.mergeHeaders<MsgHdrs>(headers) as MsgHdrs | undefined,
+        });
+      },
+      this.options.publishTimeout ?? 5_000,
+      signal,
+    );
   }
 
   protected override async dispatchEvent(packet: ReadPacket): Promise<PubAck> {

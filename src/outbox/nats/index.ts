@@ -9,6 +9,7 @@ export {
 } from './nats-transport.js';
 export type { NatsTransportOptions } from './nats-transport.options.js';
 export { ClientJetStream, type ClientJetStreamOptions } from './client-jetstream.js';
+export type { PubAckOutcome } from './pub-ack-reader.js';
 
 // Consuming: a Nest microservice strategy that acks only what its handler completed.
 export { ServerJetStream, type ServerJetStreamOptions } from './server-jetstream.js';

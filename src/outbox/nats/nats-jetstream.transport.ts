@@ -3,7 +3,6 @@ import {
   JetStreamApiError,
   jetstreamManager,
   type JetStreamManager,
-  type PubAck,
 } from '@nats-io/jetstream';
 import {
   ClosedConnectionError,
@@ -21,15 +20,18 @@ import type {
   PublishResult,
 } from '../transport/outbox-transport.js';
 import type { OutboxTransportContext } from '../transport/outbox-transport-context.js';
-import { publishEach } from '../transport/publish-each.js';
 import { OnceUntilFailure } from '../utils/once-until-failure.js';
 import { ClientJetStream } from './client-jetstream.js';
 import { NatsEnvelopeSerializer } from './nats-envelope.serializer.js';
+import type { PubAckOutcome } from './pub-ack-reader.js';
 import type { ResolvedNatsTransportOptions } from './nats-transport.options.js';
 
 const MESSAGE_SIZE_EXCEEDS_MAXIMUM = 10054;
-/** "No stream answers this subject" and "no PubAck in time". */
-const BROKER_SIDE_ERRORS = new Set(['JetStreamNotEnabled', 'TimeoutError']);
+/** "No stream answers this subject", "no PubAck in time" and "the relay stopped waiting". */
+const BROKER_SIDE_ERRORS = new Set(['NoResponders', 'TimeoutError', 'AbortError']);
+// Every acknowledgement is one of two answers: shared, so a batch allocates none.
+const STORED: PublishResult = Object.freeze({ status: 'acknowledged', duplicate: false });
+const DUPLICATE: PublishResult = Object.freeze({ status: 'acknowledged', duplicate: true });
 
 /**
  * NATS JetStream: events go to `<subjectPrefix>.<event_type>`, captured by one stream whose
@@ -72,8 +74,33 @@ export class NatsJetStreamTransport implements OutboxTransport, OnApplicationShu
     });
   }
 
-  publish(messages: readonly OutboxMessage[], signal: AbortSignal): Promise<PublishResult[]> {
-    return publishEach(messages, signal, this.preparation, (message) => this.publishOne(message));
+  async publish(messages: readonly OutboxMessage[], signal: AbortSignal): Promise<PublishResult[]> {
+    const lossesAtSend = this.losses;
+    let outcomes: PubAckOutcome[];
+    try {
+      await this.preparation.run();
+      const { subjectPrefix, stream } = this.options;
+      const packets = messages.map((message) => ({
+        pattern: `${subjectPrefix}.${message.envelope.event_type}`,
+        data: message,
+      }));
+      outcomes = await this.client.publishEvents(packets, stream, signal);
+    } catch (error) {
+      // No connection to publish on, or the stream could not be prepared.
+      this.preparation.reset();
+      return messages.map(() => ({ status: 'failed', failure: 'unavailable', error }));
+    }
+    let brokerSideFailure = false;
+    const results = outcomes.map((outcome): PublishResult => {
+      if (outcome === 'stored') return STORED;
+      if (outcome === 'duplicate') return DUPLICATE;
+      const failure = this.failureOf(outcome, lossesAtSend);
+      if (failure !== 'retry') brokerSideFailure = true;
+      return { status: 'failed', failure, error: outcome };
+    });
+    // The stream may have been deleted: make sure of it again before the next batch.
+    if (brokerSideFailure) this.preparation.reset();
+    return results;
   }
 
   async checkHealth(): Promise<Record<string, unknown>> {
@@ -105,27 +132,6 @@ export class NatsJetStreamTransport implements OutboxTransport, OnApplicationShu
 
   async onApplicationShutdown(): Promise<void> {
     await this.client.close();
-  }
-
-  private async publishOne(message: OutboxMessage): Promise<PublishResult> {
-    const lossesAtSend = this.losses;
-    try {
-      const subject = `${this.options.subjectPrefix}.${message.envelope.event_type}`;
-      const ack: PubAck = await this.client.publishEvent(subject, message);
-      // Only a PubAck from the configured stream counts: another stream may capture the
-      // subject too, and a client that completes without one stored nothing.
-      if (ack?.stream !== this.options.stream) {
-        const error = new Error(
-          ack?.stream
-            ? `stored by stream ${ack.stream}, not ${this.options.stream}`
-            : 'no PubAck received',
-        );
-        return { status: 'failed', failure: 'retry', error };
-      }
-      return { status: 'acknowledged', duplicate: ack.duplicate === true };
-    } catch (error) {
-      return { status: 'failed', failure: this.failureOf(error, lossesAtSend), error };
-    }
   }
 
   private failureOf(error: unknown, lossesAtSend: number): PublishFailure {
