@@ -1,0 +1,230 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { connect } from 'amqplib';
+import { OutboxModule, OutboxRelayService, OutboxRepository } from '../../src/outbox/index.js';
+import { rabbitmqTransportFromEnv } from '../../src/outbox/rabbitmq/index.js';
+import { withTimeout } from '../../src/outbox/utils/with-timeout.js';
+import { CapturingLogger } from '../support/capturing-logger.js';
+import { eventually } from '../support/eventually.js';
+import type { StoredMessage } from '../support/jetstream.js';
+import { outboxOptions } from '../support/outbox-options.js';
+import { TestOutboxTable } from '../support/outbox-table.js';
+import { RabbitMqCluster } from '../support/rabbitmq-cluster.js';
+import { TEST_DATABASE_URL, uniqueName } from '../support/test-env.js';
+import { emptyWorkload, verify, writeEvents } from './workload.js';
+
+const EVENTS = 3_000;
+/** The `connection_name` the RabbitMQ transport gives its connection. */
+const RELAY_CONNECTION = 'nestjs-outbox-relay';
+
+/** The longest time between two consecutive moments in `times` (ms). */
+function longestGap(times: readonly number[]): number {
+  let gap = 0;
+  for (let i = 1; i < times.length; i++) gap = Math.max(gap, times[i] - times[i - 1]);
+  return gap;
+}
+
+describe('a 3-node RabbitMQ cluster whose node the relay is connected to is SIGKILLed mid-run', () => {
+  const cluster = new RabbitMqCluster(3);
+  const table = new TestOutboxTable();
+  const exchange = uniqueName('outbox.cluster').replace(/_/g, '-');
+  const queue = uniqueName('quorum');
+  let relay: INestApplicationContext | undefined;
+
+  beforeAll(async () => {
+    await table.create();
+    await cluster.start();
+  });
+
+  afterAll(async () => {
+    try {
+      // Its cron job would keep the process alive after the suite.
+      await relay?.close();
+      await table.drop();
+    } finally {
+      await cluster.destroy();
+    }
+  });
+
+  it('publishes everything at least once, in order per aggregate, nothing rolled back', async () => {
+    const [first] = cluster.nodeNames;
+    // Declared through the first node, so the queue's leader is where the relay connects
+    // first (amqp-connection-manager starts with the first URL): the kill takes both.
+    const setup = await connect(cluster.urls[0]);
+    try {
+      const channel = await setup.createChannel();
+      // As the relay declares it, so either may come first.
+      await channel.assertExchange(exchange, 'topic', {
+        durable: true,
+        arguments: { 'alternate-exchange': `${exchange}.unroutable` },
+      });
+      await channel.assertQueue(queue, {
+        durable: true,
+        arguments: { 'x-queue-type': 'quorum', 'x-quorum-initial-group-size': 3 },
+      });
+      await channel.bindQueue(queue, exchange, '#');
+    } finally {
+      await setup.close();
+    }
+    const replicas = await queueReplicas(first);
+    expect(replicas.members.sort()).toEqual([...cluster.nodeNames].sort());
+
+    // The transport keeps unroutable messages in a classic queue, `<exchange>.unroutable`, on
+    // the node it first declares it through; with that node down, declaring it again fails
+    // (404, home node down) and the relay publishes nothing until the node returns. Mirrored
+    // on every node, it survives the kill.
+    await cluster.ctl(
+      first,
+      'set_policy',
+      ...['--apply-to', 'queues', `${exchange}-unroutable`],
+      `^${exchange.replace(/\./g, '\\.')}\\.unroutable$`,
+      JSON.stringify({ 'ha-mode': 'all', 'ha-sync-mode': 'automatic' }),
+    );
+    relay = await startClusterRelay();
+    const service = relay.get(OutboxRelayService);
+    const progress: number[] = [];
+    let lastTotal = 0;
+    const sampler = setInterval(() => {
+      const total = service.getStatus().publishedTotal;
+      if (total !== lastTotal) progress.push(Date.now());
+      lastTotal = total;
+    }, 5);
+    // Never what keeps the process alive, should the test fail before it is cleared.
+    sampler.unref();
+
+    const workload = emptyWorkload();
+    const writing = writeEvents(table.dataSource, relay.get(OutboxRepository), workload, {
+      events: EVENTS,
+      aggregates: 100,
+    });
+    const target = await eventually(() => cluster.nodeServing(RELAY_CONNECTION, first), {
+      what: 'the relay connected',
+      timeoutMs: 30_000,
+    });
+    await writing;
+    await eventually(async () => (await table.counts()).published > 500, {
+      intervalMs: 5,
+      what: 'the run under way',
+    });
+    const leader = (await queueReplicas(first)).leader;
+    const killedAt = Date.now();
+    await cluster.kill(target);
+    const atKill = await table.counts();
+    // The kill landed mid-run.
+    expect(atKill.published).toBeGreaterThan(0);
+    expect(atKill.pending).toBeGreaterThan(0);
+
+    await eventually(async () => (await table.counts()).pending === 0, {
+      timeoutMs: 90_000,
+      what: 'the drain to finish on the surviving nodes',
+    }).catch((error: Error) => {
+      throw new Error(`${error.message}; the relay's last error: ${service.getStatus().lastError}`);
+    });
+    clearInterval(sampler);
+
+    const messages: StoredMessage[] = [];
+    await eventually(() => takeQueue(cluster.liveUrls[0], messages), {
+      what: 'the quorum queue read back from a surviving node',
+      timeoutMs: 30_000,
+    });
+    const verdict = verify(messages, workload);
+    const stall = longestGap(progress.filter((t) => t >= killedAt - 1_000));
+    console.log('RabbitMQ node under the relay killed:', {
+      ...verdict,
+      committed: workload.committed.size,
+      rolledBack: workload.rolledBack.size,
+      killed: target,
+      queueLeader: leader,
+      atKill,
+      relayStall: stall,
+    });
+    // AMQP has no broker-side de-duplication: a publish its node took but did not confirm
+    // before dying is sent again, so duplicates are reported, not asserted on.
+    expect(verdict).toMatchObject({ missing: 0, rolledBackPublished: 0, orderViolations: 0 });
+    expect(service.getStatus().deadLetteredTotal).toBe(0);
+  });
+
+  /**
+   * The relay, its transport configured as a service configures it: `RABBITMQ_URL` listing
+   * every node, comma-separated, read by `rabbitmqTransportFromEnv`.
+   */
+  async function startClusterRelay(): Promise<INestApplicationContext> {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        TypeOrmModule.forRoot({ type: 'postgres', url: TEST_DATABASE_URL, retryAttempts: 0 }),
+        OutboxModule.forRoot({
+          ...outboxOptions({
+            table: table.table,
+            batchSize: 100,
+            maxInFlight: 8,
+            publishTimeoutMs: 1_000,
+            retryBaseMs: 100,
+            retryMaxMs: 1_000,
+          }),
+          transport: rabbitmqTransportFromEnv({
+            RABBITMQ_URL: cluster.urls.join(','),
+            OUTBOX_EXCHANGE: exchange,
+          }),
+        }),
+      ],
+    })
+      // Keeps the failover's expected errors out of the test output.
+      .setLogger(new CapturingLogger())
+      .compile();
+    return moduleRef.init();
+  }
+
+  /** The quorum queue's leader and members, as node `via` reports them. */
+  async function queueReplicas(via: string): Promise<{ leader: string; members: string[] }> {
+    const rows = JSON.parse(
+      await cluster.ctl(
+        via,
+        '-q',
+        'list_queues',
+        'name',
+        'leader',
+        'members',
+        '--formatter',
+        'json',
+      ),
+    ) as { name: string; leader: string; members: string[] }[];
+    const row = rows.find((r) => r.name === queue);
+    if (!row) throw new Error(`queue ${queue} not listed by ${via}`);
+    return row;
+  }
+
+  /**
+   * Takes every message now in the queue, in queue order, through a connection to `url`,
+   * acknowledging each (a quorum queue delivers at most 2,000 unacknowledged messages to a
+   * consumer without a prefetch limit). What one try took stays in `into` for the next.
+   */
+  async function takeQueue(url: string, into: StoredMessage[]): Promise<true> {
+    const connection = await connect(url);
+    connection.on('error', () => undefined);
+    try {
+      const channel = await connection.createChannel();
+      const { messageCount } = await channel.checkQueue(queue);
+      let taken = 0;
+      let tookAll!: () => void;
+      const done = new Promise<void>((resolve) => (tookAll = resolve));
+      if (messageCount === 0) tookAll();
+      await channel.prefetch(500);
+      await channel.consume(queue, (m) => {
+        if (!m) return;
+        into.push({
+          subject: m.fields.routingKey,
+          msgId: m.properties.messageId as string | undefined,
+          headers: {},
+          body: JSON.parse(m.content.toString()) as Record<string, unknown>,
+        });
+        channel.ack(m);
+        if (++taken === messageCount) tookAll();
+      });
+      await withTimeout(done, 20_000);
+      return true;
+    } finally {
+      await connection.close().catch(() => undefined);
+    }
+  }
+});
