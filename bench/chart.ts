@@ -121,7 +121,7 @@ const achieved = (row: LatencyRow) => median(row.runs.map((r) => r.achievedPerSe
 function drainPanel(drain: DrainResult, memory: MemoryResult | undefined): string {
   const bars: [string, number, string][] = [
     ['relay, 1 instance', drain.oneRelay.median, '#1d3f66'],
-    ['relay, 2 instances', drain.twoRelays.median, '#1d3f66'],
+    ['reference: lean hand-written relay', drain.lean.median, '#27ae60'],
     ['baseline: claim + mark, plain pg, no broker', drain.claimMarkCeiling.median, '#7f8c8d'],
     ['baseline: acked JetStream publishes, no db', drain.publishCeiling.median, '#7f8c8d'],
     ['combined ceiling 1/(1/claim + 1/publish)', drain.combinedCeilingEventsPerSecond, '#b0b7bb'],
