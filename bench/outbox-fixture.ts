@@ -98,17 +98,22 @@ export class BenchOutbox {
   async createSeeded(events: number): Promise<this> {
     const [table, ...indexes] = createOutboxTableSql(this.table);
     await this.admin.query(table);
-    await this.admin.query(
+    await this.admin.query(...this.seedStatement(events));
+    for (const sql of indexes) await this.admin.query(sql);
+    await this.admin.query(`VACUUM ANALYZE "${this.table}"`);
+    return this.createStream();
+  }
+
+  /** `events` pending ~1 KB events of 1,000 aggregates, in one statement: SQL and parameters. */
+  seedStatement(events: number): [string, unknown[]] {
+    return [
       `INSERT INTO "${this.table}" (event_id, event_type, event_version, aggregate_type,
                                     aggregate_id, occurred_at, payload)
        SELECT gen_random_uuid(), 'bench.recorded', '1.0', 'bench', (g % 1000)::text, now(),
               jsonb_build_object('n', g, 'pad', $2::text)
          FROM generate_series(1, $1) g`,
       [events, PAYLOAD_PAD],
-    );
-    for (const sql of indexes) await this.admin.query(sql);
-    await this.admin.query(`VACUUM ANALYZE "${this.table}"`);
-    return this.createStream();
+    ];
   }
 
   /** What a relay on this table and stream is given (the stream exists already). */

@@ -16,6 +16,7 @@ import { benchHealthProbe, reportHealth } from './health-probe.bench.js';
 import { benchLatency, reportLatency } from './latency.bench.js';
 import { benchMemory, reportMemory } from './memory.bench.js';
 import { wakeupModes } from './outbox-fixture.js';
+import { benchScaling, reportScaling } from './scaling.bench.js';
 import { benchWritePath, reportWritePath } from './write-path.bench.js';
 
 interface Settings {
@@ -60,6 +61,15 @@ const SCENARIOS: Readonly<Record<string, Scenario>> = {
         runs: envNumber('BENCH_WRITE_RUNS', 2 * s.runs),
       }),
     report: reportWritePath,
+  },
+  scaling: {
+    run: (s) =>
+      benchScaling(s.databaseUrl, s.natsUrl, {
+        events: envNumber('BENCH_SCALING_EVENTS', 100_000),
+        relays: (process.env.BENCH_SCALING_RELAYS ?? '1,2,4').split(',').map(Number),
+        runs: envNumber('BENCH_SCALING_RUNS', 1),
+      }),
+    report: reportScaling,
   },
   memory: {
     run: (s) => benchMemory(s.databaseUrl, s.natsUrl, envNumber('BENCH_MEMORY_EVENTS', 1_000_000)),
