@@ -2,6 +2,7 @@ import { formatNumber, median } from './bench-support.js';
 import type { DrainResult } from './drain.bench.js';
 import { MODE_LABELS, type LatencyResult, type LatencyRow } from './latency.bench.js';
 import type { MemoryResult } from './memory.bench.js';
+import type { ScalingResult } from './scaling.bench.js';
 
 /** What `npm run bench` wrote into latest.json, as far as the chart reads it. */
 export interface ChartInput {
@@ -12,7 +13,7 @@ export interface ChartInput {
 
 const WIDTH = 960;
 const LATENCY_HEIGHT = 420;
-const DRAIN_HEIGHT = 330;
+const DRAIN_HEIGHT = 400;
 const LEFT = 90;
 const RIGHT = 30;
 const PERCENTILES = [
@@ -32,6 +33,7 @@ export function chartSvg(results: ChartInput): string {
   const latency = find<LatencyResult>('latency');
   const drain = find<DrainResult>('drain');
   const memory = find<MemoryResult>('memory');
+  const scaling = find<ScalingResult>('scaling');
   const m = results.machine;
   const subtitle = `${String(m.cpus)} cores (${String(m.cpuModel)}), PostgreSQL ${String(m.postgres)}, nats-server ${String(m.natsServer)}, Node ${String(m.node)}; ${new Date(results.startedAt).toISOString().slice(0, 16)} UTC`;
   const height = 70 + LATENCY_HEIGHT + DRAIN_HEIGHT;
@@ -45,7 +47,7 @@ export function chartSvg(results: ChartInput): string {
     }),
     text(WIDTH / 2, 46, subtitle, { anchor: 'middle', color: '#555' }),
     `<g transform="translate(0 70)">${latency ? latencyPanel(latency) : missing('latency')}</g>`,
-    `<g transform="translate(0 ${70 + LATENCY_HEIGHT})">${drain ? drainPanel(drain, memory) : missing('drain')}</g>`,
+    `<g transform="translate(0 ${70 + LATENCY_HEIGHT})">${drain ? drainPanel(drain, memory, scaling) : missing('drain')}</g>`,
     '</svg>',
     '',
   ].join('\n');
@@ -118,7 +120,11 @@ function latencyPanel(latency: LatencyResult): string {
 
 const achieved = (row: LatencyRow) => median(row.runs.map((r) => r.achievedPerSecond));
 
-function drainPanel(drain: DrainResult, memory: MemoryResult | undefined): string {
+function drainPanel(
+  drain: DrainResult,
+  memory: MemoryResult | undefined,
+  scaling: ScalingResult | undefined,
+): string {
   const bars: [string, number, string][] = [
     ['relay, 1 instance', drain.oneRelay.median, '#1d3f66'],
     ['reference: lean hand-written relay', drain.lean.median, '#27ae60'],
@@ -126,6 +132,13 @@ function drainPanel(drain: DrainResult, memory: MemoryResult | undefined): strin
     ['baseline: acked JetStream publishes, no db', drain.publishCeiling.median, '#7f8c8d'],
     ['combined ceiling 1/(1/claim + 1/publish)', drain.combinedCeilingEventsPerSecond, '#b0b7bb'],
   ];
+  for (const row of scaling?.rows ?? []) {
+    bars.push([
+      `${row.relays} relay process${row.relays > 1 ? 'es' : ''}, one backlog (${formatNumber(scaling!.events)})`,
+      row.eventsPerSecond.median,
+      '#2c6e9e',
+    ]);
+  }
   if (memory) {
     bars.push([
       `relay, 1 instance, ${formatNumber(memory.events)} backlog (1 run)`,
