@@ -5,6 +5,8 @@ import { EventPattern, Payload } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import type { Channel, ChannelModel } from 'amqplib';
 import { connect as amqpConnect } from 'amqplib';
+import { Registry } from 'prom-client';
+import { ConsumerMetrics } from '../src/outbox/metrics/index.js';
 import { ServerJetStream } from '../src/outbox/nats/index.js';
 import { AckingServerRMQ } from '../src/outbox/rabbitmq/index.js';
 import { CapturingLogger } from './support/capturing-logger.js';
@@ -20,13 +22,25 @@ interface Work {
 /** Counts every call per id; a poison event always fails. */
 const calls = new Map<string, number>();
 
+function handle({ id, poison }: Work): void {
+  calls.set(id, (calls.get(id) ?? 0) + 1);
+  if (poison) throw new Error(`poison ${id}`);
+}
+
 @Controller()
 class PoisonableHandler {
   @EventPattern('work.requested')
   handle(@Payload() envelope: { payload: Work }) {
-    const { id, poison } = envelope.payload;
-    calls.set(id, (calls.get(id) ?? 0) + 1);
-    if (poison) throw new Error(`poison ${id}`);
+    handle(envelope.payload);
+  }
+}
+
+/** The same on a wildcard pattern: metrics label the pattern, not each event type. */
+@Controller()
+class WildcardPoisonableHandler {
+  @EventPattern('work.*')
+  handle(@Payload() envelope: { payload: Work }) {
+    handle(envelope.payload);
   }
 }
 
@@ -42,6 +56,48 @@ const envelopeOf = (work: Work) =>
   });
 
 /**
+ * One counter's sample as Prometheus scrapes it, or undefined while the series does not exist.
+ */
+async function sampleOf(
+  registry: Registry,
+  name: string,
+  transport: string,
+  pattern = 'work.requested',
+): Promise<number | undefined> {
+  const text = await registry.getSingleMetricAsString(name);
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith(`${name}{transport="${transport}",pattern="${pattern}"} `));
+  return line === undefined ? undefined : Number(line.split(' ')[1]);
+}
+
+/**
+ * The consumer counters after one poison message and one valid message, once both are done:
+ * the poison message dead-lettered once after `maxDeliveries - 1` redeliveries, the valid one
+ * counted nowhere. The series exist at 0 from the start, before any message.
+ */
+async function expectOneDeadLetter(
+  registry: Registry,
+  transport: string,
+  maxDeliveries: number,
+  done: () => Promise<boolean>,
+): Promise<void> {
+  const sample = (name: string) => sampleOf(registry, name, transport, 'work.*');
+  const deadLetters = () => sample('outbox_consumer_dead_letters_total');
+  const redeliveries = () => sample('outbox_consumer_redeliveries_total');
+  await eventually(
+    async () => (await deadLetters()) === 1 && calls.get('valid') === 1 && (await done()),
+    {
+      what: 'the poison message counted as a dead letter, and the valid one processed',
+    },
+  );
+  expect(calls.get('valid')).toBe(1);
+  expect(calls.get('poison')).toBe(maxDeliveries);
+  expect(await deadLetters()).toBe(1);
+  expect(await redeliveries()).toBe(maxDeliveries - 1);
+}
+
+/**
  * Poison messages on the consumers: each gets `maxDeliveries` deliveries, then goes to a
  * dead letter, so they cannot fill the consumer's window and stop every other event.
  */
@@ -55,9 +111,12 @@ describe('consumers and poison messages', () => {
     calls.clear();
   });
 
-  async function startConsumer(strategy: ServerJetStream | AckingServerRMQ) {
+  async function startConsumer(
+    strategy: ServerJetStream | AckingServerRMQ,
+    handler: new () => object = PoisonableHandler,
+  ) {
     const moduleRef = await Test.createTestingModule({
-      controllers: [PoisonableHandler],
+      controllers: [handler],
     }).compile();
     app = moduleRef.createNestApplication({ logger });
     app.connectMicroservice({ strategy }, { inheritAppConfig: true });
@@ -96,6 +155,7 @@ describe('consumers and poison messages', () => {
       });
       await js.publish(`${prefix}.work.requested`, envelopeOf({ id: 'valid' }));
 
+      const registry = new Registry();
       const server = new ServerJetStream({
         servers: [TEST_NATS_URL],
         stream,
@@ -105,6 +165,7 @@ describe('consumers and poison messages', () => {
         maxDeliveries: 2,
         maxMessages: 100,
         deadLetterSubject,
+        instrument: new ConsumerMetrics({ registry }),
       });
       await startConsumer(server);
 
@@ -117,6 +178,9 @@ describe('consumers and poison messages', () => {
         timeoutMs: 60_000,
       });
       expect(server.deadLetteredTotal).toBe(1_001);
+      expect(await sampleOf(registry, 'outbox_consumer_dead_letters_total', 'nats-jetstream')).toBe(
+        1_001,
+      );
       // Two deliveries each, never more.
       expect(Math.max(...poison.map((w) => calls.get(w.id) ?? 0))).toBe(2);
       const [first] = await jsm.streams.getMessage(deadLetters, { seq: 1 }).then((m) => [m]);
@@ -126,12 +190,44 @@ describe('consumers and poison messages', () => {
         .filter((m) => m.startsWith(`Dead-lettered stream sequence ${garbled.seq} `));
       expect(reasons).toEqual([expect.stringMatching(/the body is not JSON/)]);
     });
+
+    it('counts a poison message in outbox_consumer_dead_letters_total, and not the valid one', async () => {
+      // A subject of its own in the stream: the test above leaves its messages there.
+      const subjectPrefix = `${prefix}.counted`;
+      const registry = new Registry();
+      const server = new ServerJetStream({
+        servers: [TEST_NATS_URL],
+        stream,
+        subjectPrefix,
+        durable: 'counted',
+        retryDelayMs: 10,
+        maxDeliveries: 3,
+        instrument: new ConsumerMetrics({ registry }),
+      });
+      await startConsumer(server, WildcardPoisonableHandler);
+      expect(
+        await sampleOf(registry, 'outbox_consumer_dead_letters_total', 'nats-jetstream', 'work.*'),
+      ).toBe(0);
+      const js = jetstream(nc);
+      await js.publish(
+        `${subjectPrefix}.work.requested`,
+        envelopeOf({ id: 'poison', poison: true }),
+      );
+      await js.publish(`${subjectPrefix}.work.requested`, envelopeOf({ id: 'valid' }));
+      await expectOneDeadLetter(registry, 'nats-jetstream', 3, async () => {
+        const info = await jsm.consumers.info(stream, 'counted_work_any');
+        return info.num_pending === 0 && info.num_ack_pending === 0;
+      });
+    });
   });
 
   describe('on RabbitMQ (AckingServerRMQ)', () => {
     const exchange = new TestExchange();
     const queue = exchange.track(uniqueName('poison.q'));
     const deadLetterExchange = exchange.track(uniqueName('poison.dlx'));
+    // The counting test's own: the other test asserts what is in its queues.
+    const countedQueue = exchange.track(uniqueName('counted.q'));
+    const countedDeadLetters = exchange.track(uniqueName('counted.dlx'));
     let connection: ChannelModel;
     let channel: Channel;
 
@@ -143,6 +239,7 @@ describe('consumers and poison messages', () => {
 
     afterAll(async () => {
       await channel.deleteExchange(deadLetterExchange).catch(() => undefined);
+      await channel.deleteExchange(countedDeadLetters).catch(() => undefined);
       await connection.close();
       await exchange.destroy();
     });
@@ -173,6 +270,37 @@ describe('consumers and poison messages', () => {
       expect(server.deadLetteredTotal).toBe(10);
       expect(poison.map((w) => calls.get(w.id))).toEqual(poison.map(() => 3));
       expect(await exchange.ready(queue)).toBe(0);
+    });
+
+    it('counts a poison message in outbox_consumer_dead_letters_total, and not the valid one', async () => {
+      const registry = new Registry();
+      const server = new AckingServerRMQ({
+        urls: [TEST_RABBITMQ_URL],
+        exchange: exchange.exchange,
+        queue: countedQueue,
+        retryDelayMs: 10,
+        maxDeliveries: 3,
+        deadLetterExchange: countedDeadLetters,
+        instrument: new ConsumerMetrics({ registry }),
+      });
+      await startConsumer(server, WildcardPoisonableHandler);
+      expect(
+        await sampleOf(registry, 'outbox_consumer_dead_letters_total', 'rabbitmq', 'work.*'),
+      ).toBe(0);
+      for (const work of [{ id: 'poison', poison: true }, { id: 'valid' }]) {
+        channel.publish(exchange.exchange, 'work.requested', Buffer.from(envelopeOf(work)), {
+          messageId: work.id,
+          type: 'work.requested',
+          contentType: 'application/json',
+        });
+      }
+      await expectOneDeadLetter(
+        registry,
+        'rabbitmq',
+        3,
+        async () => (await exchange.ready(countedDeadLetters)) === 1,
+      );
+      expect(await exchange.ready(countedQueue)).toBe(0);
     });
   });
 });

@@ -24,6 +24,8 @@ import {
 import { errorMessage } from '../errors/error-text.js';
 import { afterFailure, checkedMaxDeliveries } from '../inbox/delivery-limit.js';
 import { handlerFailure, handleToCompletion } from '../inbox/handle-to-completion.js';
+import type { ConsumerInstrument } from '../instrumentation/consumer-instrument.js';
+import { ConsumerInstrumentation } from '../instrumentation/consumer-instrumentation.js';
 import { JetStreamContext } from './jetstream.context.js';
 
 const FIRST_RETRY_MS = 500;
@@ -69,6 +71,11 @@ export interface ServerJetStreamOptions extends ConnectionOptions {
   deliverPolicy?: 'all' | 'new';
   /** Turns a message into `{ data }`. @default Nest's NatsRequestJSONDeserializer */
   deserializer?: ConsumerDeserializer;
+  /**
+   * Told of each redelivery and dead letter, per pattern: `new ConsumerMetrics({ registry })`
+   * from `nestjs-pg-outbox/metrics` counts them in Prometheus.
+   */
+  instrument?: ConsumerInstrument;
 }
 
 interface Subscription {
@@ -115,6 +122,7 @@ export class ServerJetStream extends Server implements CustomTransportStrategy {
   deadLetteredTotal = 0;
   private readonly maxMessages: number;
   private readonly deliverPolicy: DeliverPolicy;
+  private readonly instrumentation: ConsumerInstrumentation;
   private connection: NatsConnection | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
@@ -132,6 +140,7 @@ export class ServerJetStream extends Server implements CustomTransportStrategy {
     maxMessages = 10,
     deliverPolicy = 'all',
     deserializer,
+    instrument,
     ...connectionOptions
   }: ServerJetStreamOptions) {
     super();
@@ -148,6 +157,7 @@ export class ServerJetStream extends Server implements CustomTransportStrategy {
     this.maxMessages = maxMessages;
     this.deliverPolicy = deliverPolicy === 'new' ? DeliverPolicy.New : DeliverPolicy.All;
     this.deserializer = deserializer ?? new NatsRequestJSONDeserializer();
+    this.instrumentation = new ConsumerInstrumentation('nats-jetstream', instrument);
     this.connectionOptions = {
       name: `nestjs-outbox-consumer-${durable}`,
       // nats.js gives up after 10 attempts by default; a consumer must outlive any outage.
@@ -163,6 +173,7 @@ export class ServerJetStream extends Server implements CustomTransportStrategy {
     } catch (error) {
       return callback(error);
     }
+    for (const { pattern } of subscriptions) this.instrumentation.consuming(pattern);
     this.running = this.run(subscriptions);
     callback();
   }
@@ -290,7 +301,12 @@ export class ServerJetStream extends Server implements CustomTransportStrategy {
     try {
       data = (await this.deserializer.deserialize(message, { channel: pattern })).data;
     } catch (error) {
-      await this.deadLetter(message, where, `the body is not JSON (${errorMessage(error)})`);
+      await this.deadLetter(
+        message,
+        pattern,
+        where,
+        `the body is not JSON (${errorMessage(error)})`,
+      );
       return;
     }
     const handler = this.getHandlerByPattern(pattern)!;
@@ -304,12 +320,18 @@ export class ServerJetStream extends Server implements CustomTransportStrategy {
     } catch (error) {
       const failure = handlerFailure(error);
       if (afterFailure(error, message.info.deliveryCount, this.maxDeliveries) === 'dead-letter') {
-        await this.deadLetter(message, where, `handler of "${pattern}" failed: ${failure}`);
+        await this.deadLetter(
+          message,
+          pattern,
+          where,
+          `handler of "${pattern}" failed: ${failure}`,
+        );
         return;
       }
       this.logger.warn(
         `Handler of "${pattern}" failed on ${where}; redelivering in ${this.retryDelayMs} ms: ${failure}`,
       );
+      this.instrumentation.redelivered(pattern);
       message.nak(this.retryDelayMs);
     }
   }
@@ -318,7 +340,12 @@ export class ServerJetStream extends Server implements CustomTransportStrategy {
    * Stops redelivering `message`, with one log line: republished to the dead-letter subject
    * first when there is one (and, should that fail, delivered again later rather than lost).
    */
-  private async deadLetter(message: JsMsg, where: string, reason: string): Promise<void> {
+  private async deadLetter(
+    message: JsMsg,
+    pattern: string,
+    where: string,
+    reason: string,
+  ): Promise<void> {
     if (this.deadLetterSubject && this.connection) {
       const h = headers();
       for (const [key, values] of message.headers ?? []) {
@@ -338,11 +365,13 @@ export class ServerJetStream extends Server implements CustomTransportStrategy {
         this.logger.error(
           `Cannot dead-letter ${where} to ${this.deadLetterSubject} (${errorMessage(error)}); redelivering in ${this.retryDelayMs} ms`,
         );
+        this.instrumentation.redelivered(pattern);
         message.nak(this.retryDelayMs);
         return;
       }
     }
     this.deadLetteredTotal++;
+    this.instrumentation.deadLettered(pattern);
     const to = this.deadLetterSubject ? ` to ${this.deadLetterSubject}` : '';
     this.logger.error(`Dead-lettered ${where}${to}: ${reason}`);
     // Without a reason: nats-server before 2.10 ignores a +TERM that carries one.

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import {
   ServerRMQ,
+  type MessageHandler,
   type ReadPacket,
   type RmqContext,
   type RmqOptions,
@@ -8,6 +9,8 @@ import {
 import type { Channel, Message } from 'amqplib';
 import { afterFailure, checkedMaxDeliveries } from '../inbox/delivery-limit.js';
 import { handlerFailure, handleToCompletion } from '../inbox/handle-to-completion.js';
+import type { ConsumerInstrument } from '../instrumentation/consumer-instrument.js';
+import { ConsumerInstrumentation } from '../instrumentation/consumer-instrumentation.js';
 import { RmqEnvelopeDeserializer } from './rmq-envelope.deserializer.js';
 
 /** @publicApi */
@@ -33,6 +36,11 @@ export type AckingServerRmqOptions = Omit<Required<RmqOptions>['options'], 'noAc
    * A queue that exists already keeps its own arguments: RabbitMQ refuses to change them.
    */
   deadLetterExchange?: string;
+  /**
+   * Told of each requeue and dead letter, per `@EventPattern`: `new ConsumerMetrics({ registry })`
+   * from `nestjs-pg-outbox/metrics` counts them in Prometheus.
+   */
+  instrument?: ConsumerInstrument;
 };
 
 /** Failed deliveries remembered per message id, for queues whose broker does not count them. */
@@ -64,6 +72,7 @@ export class AckingServerRMQ extends ServerRMQ {
   private readonly deadLetterExchange: string | undefined;
   private readonly retries = new Set<NodeJS.Timeout>();
   private readonly failures = new Map<string, number>();
+  private readonly instrumentation: ConsumerInstrumentation;
   /** Messages dead-lettered by this server, for metrics and tests. */
   deadLetteredTotal = 0;
 
@@ -71,6 +80,7 @@ export class AckingServerRMQ extends ServerRMQ {
     retryDelayMs = 1_000,
     maxDeliveries,
     deadLetterExchange,
+    instrument,
     queueOptions,
     ...options
   }: AckingServerRmqOptions) {
@@ -90,6 +100,14 @@ export class AckingServerRMQ extends ServerRMQ {
     this.retryDelayMs = retryDelayMs;
     this.maxDeliveries = checkedMaxDeliveries(maxDeliveries, 'AckingServerRMQ');
     this.deadLetterExchange = deadLetterExchange;
+    this.instrumentation = new ConsumerInstrumentation('rabbitmq', instrument);
+  }
+
+  override async listen(callback: (error?: unknown) => void): Promise<void> {
+    for (const [pattern, handler] of this.getHandlers()) {
+      if (handler.isEventHandler) this.instrumentation.consuming(pattern);
+    }
+    return super.listen(callback);
   }
 
   override async setupChannel(channel: Channel, callback: () => void): Promise<void> {
@@ -124,15 +142,18 @@ export class AckingServerRMQ extends ServerRMQ {
     } catch (error) {
       const id = String(message.properties.messageId);
       const failure = handlerFailure(error);
+      const registeredPattern = this.patternOf(handler) ?? pattern;
       if (afterFailure(error, this.deliveryOf(message), this.maxDeliveries) === 'dead-letter') {
         this.failures.delete(id);
         this.deadLetteredTotal++;
+        this.instrumentation.deadLettered(registeredPattern);
         const to = this.deadLetterExchange ? ` to ${this.deadLetterExchange}` : '';
         this.logger.error(
           `Dead-lettered message ${id}${to}: handler of "${pattern}" failed: ${failure}`,
         );
         return settle(() => channel.nack(message, false, false));
       }
+      this.instrumentation.redelivered(registeredPattern);
       this.logger.warn(
         `Handler of "${pattern}" failed on message ${id}; requeueing in ${this.retryDelayMs} ms: ${failure}`,
       );
@@ -142,6 +163,14 @@ export class AckingServerRMQ extends ServerRMQ {
       }, this.retryDelayMs);
       this.retries.add(timer);
     }
+  }
+
+  /** The `@EventPattern` a handler was registered with: a wildcard one matches many types. */
+  private patternOf(handler: MessageHandler): string | undefined {
+    for (const [pattern, registered] of this.getHandlers()) {
+      if (registered === handler) return pattern;
+    }
+    return undefined;
   }
 
   /**
