@@ -45,6 +45,8 @@ describe('the metric names in deploy/', () => {
         'outbox_backlog_events',
         'outbox_oldest_pending_age_seconds',
         'outbox_publish_lag_seconds',
+        'outbox_consumer_dead_letters_total',
+        'outbox_consumer_redeliveries_total',
       ]),
     );
     expect(series.has('outbox_publish_lag_seconds_bucket')).toBe(true);
@@ -152,6 +154,11 @@ describe('the Grafana dashboard', () => {
       ['failed_total', 'dead_lettered_total', 'broker_outage_batches_total'],
     ],
     ['batch duration', /batch duration/i, ['batch_duration_seconds_bucket']],
+    [
+      'consumer redeliveries and dead letters',
+      /consumer redeliveries and dead letters/i,
+      ['consumer_redeliveries_total', 'consumer_dead_letters_total'],
+    ],
   ])('has a panel of %s', (_what, title, metrics) => {
     const panel = panels.find((p) => p.type === 'timeseries' && title.test(p.title));
     expect(panel).toBeDefined();

@@ -1,5 +1,6 @@
 import { Registry } from 'prom-client';
 import { OutboxBacklogCollector } from '../../src/outbox/metrics/backlog.collector.js';
+import { ConsumerMetrics } from '../../src/outbox/metrics/consumer-metrics.js';
 import { OutboxMetrics } from '../../src/outbox/metrics/outbox-metrics.js';
 
 export interface LibraryMetric {
@@ -17,6 +18,7 @@ export function libraryMetrics(prefix = ''): LibraryMetric[] {
   // ModuleRef is only used once the application initialises, which never happens here.
   new OutboxMetrics(registry, { prefix }, undefined as never);
   new OutboxBacklogCollector(registry, { prefix }, undefined as never);
+  new ConsumerMetrics({ registry, prefix });
   return registry.getMetricsAsArray().map((metric) => ({
     name: metric.name,
     histogram: String(metric.type) === 'histogram',
