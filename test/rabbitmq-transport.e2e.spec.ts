@@ -178,6 +178,30 @@ describe('the RabbitMQ transport', () => {
     expect(JSON.stringify(result)).not.toContain('guest:guest');
   });
 
+  it('takes an unroutable queue declared beforehand as it is, a quorum queue included', async () => {
+    // On a cluster a classic queue lives on one node; a quorum queue survives any one of them.
+    const exchange = await new TestExchange().connect();
+    exchanges.push(exchange);
+    await exchange.declareUnroutableQueue({ 'x-queue-type': 'quorum' });
+    const table = await new TestOutboxTable().create();
+    tables.push(table);
+    const app = await startRelayApp({
+      transport: 'rabbitmq',
+      rabbitmqUrl: TEST_RABBITMQ_URL,
+      table: table.table,
+      exchange: exchange.exchange,
+    });
+    apps.push(app);
+    await table.dataSource.transaction((m) =>
+      app.repository.add(m, AuditLogged.create('g-q', { n: 1 })),
+    );
+
+    await eventually(async () => (await table.counts()).published === 1, { what: 'row marked' });
+    expect(app.relay.getStatus().lastError).toBeNull();
+    const [kept] = await collect(exchange, `${exchange.exchange}.unroutable`, 1);
+    expect(kept.routingKey).toBe('grading.audit_logged');
+  });
+
   it('dead-letters an event the broker keeps refusing after OUTBOX_MAX_ATTEMPTS', async () => {
     const { table, exchange, app } = await setup({
       retryBaseMs: 20,

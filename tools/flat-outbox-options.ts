@@ -48,7 +48,7 @@ export function groupOutboxOptions(flat: FlatOutboxOptions = {}): OutboxModuleOp
     entityManagerResolver,
     transport:
       transport === 'rabbitmq'
-        ? rabbitmqTransport({ urls: rabbitmqUrl ? [rabbitmqUrl] : undefined, exchange })
+        ? rabbitmqTransport({ urls: rabbitmqUrl?.split(','), exchange })
         : natsTransport({
             servers: natsServers,
             stream,

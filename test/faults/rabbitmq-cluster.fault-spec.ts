@@ -1,17 +1,11 @@
-import type { INestApplicationContext } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { connect } from 'amqplib';
-import { OutboxModule, OutboxRelayService, OutboxRepository } from '../../src/outbox/index.js';
-import { rabbitmqTransportFromEnv } from '../../src/outbox/rabbitmq/index.js';
 import { withTimeout } from '../../src/outbox/utils/with-timeout.js';
-import { CapturingLogger } from '../support/capturing-logger.js';
 import { eventually } from '../support/eventually.js';
 import type { StoredMessage } from '../support/jetstream.js';
-import { outboxOptions } from '../support/outbox-options.js';
 import { TestOutboxTable } from '../support/outbox-table.js';
 import { RabbitMqCluster } from '../support/rabbitmq-cluster.js';
-import { TEST_DATABASE_URL, uniqueName } from '../support/test-env.js';
+import { startRelayApp, type RelayApp } from '../support/relay-app.js';
+import { uniqueName } from '../support/test-env.js';
 import { emptyWorkload, verify, writeEvents } from './workload.js';
 
 const EVENTS = 3_000;
@@ -30,7 +24,7 @@ describe('a 3-node RabbitMQ cluster whose node the relay is connected to is SIGK
   const table = new TestOutboxTable();
   const exchange = uniqueName('outbox.cluster').replace(/_/g, '-');
   const queue = uniqueName('quorum');
-  let relay: INestApplicationContext | undefined;
+  let relay: RelayApp | undefined;
 
   beforeAll(async () => {
     await table.create();
@@ -40,7 +34,7 @@ describe('a 3-node RabbitMQ cluster whose node the relay is connected to is SIGK
   afterAll(async () => {
     try {
       // Its cron job would keep the process alive after the suite.
-      await relay?.close();
+      await relay?.app.close();
       await table.drop();
     } finally {
       await cluster.destroy();
@@ -70,19 +64,19 @@ describe('a 3-node RabbitMQ cluster whose node the relay is connected to is SIGK
     const replicas = await queueReplicas(first);
     expect(replicas.members.sort()).toEqual([...cluster.nodeNames].sort());
 
-    // The transport keeps unroutable messages in a classic queue, `<exchange>.unroutable`, on
-    // the node it first declares it through; with that node down, declaring it again fails
-    // (404, home node down) and the relay publishes nothing until the node returns. Mirrored
-    // on every node, it survives the kill.
-    await cluster.ctl(
-      first,
-      'set_policy',
-      ...['--apply-to', 'queues', `${exchange}-unroutable`],
-      `^${exchange.replace(/\./g, '\\.')}\\.unroutable$`,
-      JSON.stringify({ 'ha-mode': 'all', 'ha-sync-mode': 'automatic' }),
-    );
-    relay = await startClusterRelay();
-    const service = relay.get(OutboxRelayService);
+    // Configured as a service configures it: RABBITMQ_URL lists every node.
+    relay = await startRelayApp({
+      transport: 'rabbitmq',
+      rabbitmqUrl: cluster.urls.join(','),
+      table: table.table,
+      exchange,
+      batchSize: 100,
+      maxInFlight: 8,
+      publishTimeoutMs: 1_000,
+      retryBaseMs: 100,
+      retryMaxMs: 1_000,
+    });
+    const service = relay.relay;
     const progress: number[] = [];
     let lastTotal = 0;
     const sampler = setInterval(() => {
@@ -94,7 +88,7 @@ describe('a 3-node RabbitMQ cluster whose node the relay is connected to is SIGK
     sampler.unref();
 
     const workload = emptyWorkload();
-    const writing = writeEvents(table.dataSource, relay.get(OutboxRepository), workload, {
+    const writing = writeEvents(table.dataSource, relay.repository, workload, {
       events: EVENTS,
       aggregates: 100,
     });
@@ -144,36 +138,6 @@ describe('a 3-node RabbitMQ cluster whose node the relay is connected to is SIGK
     expect(verdict).toMatchObject({ missing: 0, rolledBackPublished: 0, orderViolations: 0 });
     expect(service.getStatus().deadLetteredTotal).toBe(0);
   });
-
-  /**
-   * The relay, its transport configured as a service configures it: `RABBITMQ_URL` listing
-   * every node, comma-separated, read by `rabbitmqTransportFromEnv`.
-   */
-  async function startClusterRelay(): Promise<INestApplicationContext> {
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        TypeOrmModule.forRoot({ type: 'postgres', url: TEST_DATABASE_URL, retryAttempts: 0 }),
-        OutboxModule.forRoot({
-          ...outboxOptions({
-            table: table.table,
-            batchSize: 100,
-            maxInFlight: 8,
-            publishTimeoutMs: 1_000,
-            retryBaseMs: 100,
-            retryMaxMs: 1_000,
-          }),
-          transport: rabbitmqTransportFromEnv({
-            RABBITMQ_URL: cluster.urls.join(','),
-            OUTBOX_EXCHANGE: exchange,
-          }),
-        }),
-      ],
-    })
-      // Keeps the failover's expected errors out of the test output.
-      .setLogger(new CapturingLogger())
-      .compile();
-    return moduleRef.init();
-  }
 
   /** The quorum queue's leader and members, as node `via` reports them. */
   async function queueReplicas(via: string): Promise<{ leader: string; members: string[] }> {

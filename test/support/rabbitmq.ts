@@ -53,6 +53,14 @@ export class TestExchange {
     return queue;
   }
 
+  /** `<exchange>.unroutable` declared before the relay, as an operator may on a cluster. */
+  async declareUnroutableQueue(args: Record<string, unknown>): Promise<void> {
+    await this.channel.assertQueue(`${this.exchange}.unroutable`, {
+      durable: true,
+      arguments: args,
+    });
+  }
+
   /** Deletes `queue` with the rest, for queues a consumer under test declared itself. */
   track(queue: string): string {
     this.queues.push(queue);

@@ -1,4 +1,4 @@
-import type { OnApplicationShutdown } from '@nestjs/common';
+import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { ClientRMQ } from '@nestjs/microservices';
 import { lastValueFrom, timeout } from 'rxjs';
 import type { AmqpConnectionManager, ChannelWrapper } from 'amqp-connection-manager';
@@ -37,6 +37,9 @@ export class RabbitMqTransport implements OutboxTransport, OnApplicationShutdown
   // A failed preparation is forgotten, so the next batch tries again.
   private readonly preparation = new OnceUntilFailure(() => this.declareUnroutable());
   private admin: ChannelWrapper | undefined;
+  private readonly logger = new Logger(RabbitMqTransport.name);
+  /** Why the unroutable queue could not be declared last time, to warn once per reason. */
+  private unroutableTrouble: string | undefined;
 
   constructor(
     private readonly options: ResolvedRabbitMqTransportOptions,
@@ -55,6 +58,9 @@ export class RabbitMqTransport implements OutboxTransport, OnApplicationShutdown
       serializer: new RmqEnvelopeSerializer(context.messageFormat),
       socketOptions: {
         connectionOptions: { clientProperties: { connection_name: 'nestjs-outbox-relay' } },
+        // amqp-connection-manager waits a heartbeat interval (5 s) before it tries the next
+        // node; a relay is stalled for all of it.
+        reconnectTimeInSeconds: 0.5,
       },
     });
     // ClientRMQ reports 'unblocked' after a resource alarm clears, not 'connected' again.
@@ -112,12 +118,30 @@ export class RabbitMqTransport implements OutboxTransport, OnApplicationShutdown
     if (this.connectionStatus !== 'connected') {
       throw new Error(`RabbitMQ connection is ${this.connectionStatus}`);
     }
-    const unroutable = await this.admin!.checkQueue(this.unroutable);
     return {
       transport: this.name,
       exchange: this.options.exchange,
-      unroutableMessages: unroutable.messageCount,
+      unroutableMessages: await this.unroutableMessages(),
     };
+  }
+
+  /**
+   * How many messages the unroutable queue holds, or why that is unknown: on a short-lived
+   * channel, since a failed check closes the channel it ran on, and a ChannelWrapper's stays
+   * closed until the next reconnection.
+   */
+  private async unroutableMessages(): Promise<number | string> {
+    const connection = this.client.unwrap<AmqpConnectionManager>().connection;
+    if (!connection) throw new Error('RabbitMQ connection is not open');
+    const channel = await connection.createChannel();
+    channel.on('error', () => undefined);
+    try {
+      return (await channel.checkQueue(this.unroutable)).messageCount;
+    } catch (error) {
+      return `unknown: ${errorMessage(error)}`;
+    } finally {
+      await channel.close().catch(() => undefined);
+    }
   }
 
   describeDestination(eventType: string | undefined): MessagingDestination {
@@ -148,23 +172,60 @@ export class RabbitMqTransport implements OutboxTransport, OnApplicationShutdown
     try {
       const channel = await connection.createChannel();
       channel.on('error', () => undefined);
-      await channel.assertExchange(unroutable, 'fanout', { durable: true });
-      await channel.assertQueue(unroutable, { durable: true });
-      await channel.bindQueue(unroutable, unroutable, '');
-      await channel.assertExchange(exchange, 'topic', {
-        durable: true,
-        arguments: { 'alternate-exchange': unroutable },
-      });
-    } catch (error) {
-      const reason = errorMessage(error);
-      throw new Error(
-        /PRECONDITION_FAILED/.test(reason)
-          ? `exchange ${exchange} exists with other arguments (it needs alternate-exchange=${unroutable}); delete it or set another OUTBOX_EXCHANGE: ${reason}`
-          : reason,
-        { cause: error },
-      );
+      try {
+        await channel.assertExchange(unroutable, 'fanout', { durable: true });
+        await channel.assertExchange(exchange, 'topic', {
+          durable: true,
+          arguments: { 'alternate-exchange': unroutable },
+        });
+      } catch (error) {
+        const reason = errorMessage(error);
+        throw new Error(
+          /PRECONDITION_FAILED/.test(reason)
+            ? `exchange ${exchange} exists with other arguments (it needs alternate-exchange=${unroutable}); delete it or set another OUTBOX_EXCHANGE: ${reason}`
+            : reason,
+          { cause: error },
+        );
+      }
+      await this.declareUnroutableQueue(connection);
     } finally {
       await connection.close().catch(() => undefined);
+    }
+  }
+
+  /**
+   * The queue behind the alternate exchange. One that exists is taken as it is, of any type:
+   * on a cluster, declare it as a quorum queue beforehand. The relay never waits for it: while
+   * the node of a classic one is down, publishing goes on (what nobody is bound for is then
+   * dropped, as AMQP does without an alternate exchange), with a warning.
+   */
+  private async declareUnroutableQueue(connection: amqp.ChannelModel): Promise<void> {
+    const unroutable = this.unroutable;
+    // A failed declaration closes its channel: each step that may fail has its own.
+    const channel = async () => {
+      const created = await connection.createChannel();
+      created.on('error', () => undefined);
+      return created;
+    };
+    try {
+      try {
+        await (await channel()).checkQueue(unroutable);
+      } catch (error) {
+        if (!/NOT_FOUND/.test(errorMessage(error)) || /home node/.test(errorMessage(error))) {
+          throw error;
+        }
+        await (await channel()).assertQueue(unroutable, { durable: true });
+      }
+      await (await channel()).bindQueue(unroutable, unroutable, '');
+      this.unroutableTrouble = undefined;
+    } catch (error) {
+      const reason = errorMessage(error);
+      if (this.unroutableTrouble !== reason) {
+        this.logger.warn(
+          `Cannot declare the unroutable queue ${unroutable}; publishing goes on without it, and messages no queue is bound for are dropped meanwhile: ${reason}`,
+        );
+      }
+      this.unroutableTrouble = reason;
     }
   }
 
