@@ -4,17 +4,28 @@ import { eventually } from '../support/eventually.js';
 import { TestStream } from '../support/jetstream.js';
 import { TestOutboxTable } from '../support/outbox-table.js';
 import { PrivateNatsServer } from '../support/private-nats.js';
+import { HeldMarks } from './held-marks.js';
+import { RelayBackends } from './relay-backends.js';
 import { startRelayApp, type RelayApp } from '../support/relay-app.js';
 import { uniqueName } from '../support/test-env.js';
 import {
   emptyWorkload,
   verify,
+  writeBacklog,
   writeEvents,
   expectEveryCommittedEventOnceInOrder,
 } from './workload.js';
 import { outboxOn } from '../support/outbox-options.js';
 
 const EVENTS = 20_000;
+
+/** Attempts charged to the table's events, published or not. */
+async function chargedAttempts(table: TestOutboxTable): Promise<number> {
+  const [{ charged }] = await table.dataSource.query<{ charged: number }[]>(
+    `SELECT coalesce(sum(attempts), 0)::int AS charged FROM "${table.table}"`,
+  );
+  return charged;
+}
 
 describe('faults of the broker and the database', () => {
   const apps: RelayApp[] = [];
@@ -66,17 +77,14 @@ describe('faults of the broker and the database', () => {
       });
       await nats.stop();
       const atKill = await table.counts();
-      // The kill landed mid-run: events were left pending.
+      // The kill landed mid-run: events were published before it and left pending by it.
+      expect(atKill.published).toBeGreaterThan(0);
       expect(atKill.pending).toBeGreaterThan(0);
       await eventually(() => relay.relay.getStatus().pausedUntil !== null, {
         what: 'the relay to notice the outage',
       });
       // Pending through the outage, and charged no attempt for it.
-      const [{ charged }] = await table.dataSource.query<{ charged: number }[]>(
-        `SELECT count(*)::int AS charged FROM "${table.table}"
-          WHERE published_at IS NULL AND attempts > 0`,
-      );
-      expect(charged).toBe(0);
+      expect(await chargedAttempts(table)).toBe(0);
       await nats.start();
       await eventually(async () => (await table.counts()).pending === 0, {
         timeoutMs: 120_000,
@@ -92,7 +100,10 @@ describe('faults of the broker and the database', () => {
         duplicatesDropped: status.duplicatesTotal,
       });
       expectEveryCommittedEventOnceInOrder(verdict, workload);
-      // The outage cost the events no attempts and dead-lettered nothing.
+      // The outage cost the events no attempts, from the kill to the end of the drain, and
+      // dead-lettered nothing.
+      expect(await chargedAttempts(table)).toBe(0);
+      expect(status.failedPublishesTotal).toBe(0);
       expect(status.deadLetteredTotal).toBe(0);
     } finally {
       await stream.destroy();
@@ -106,6 +117,8 @@ describe('faults of the broker and the database', () => {
     await (await stream.connect()).create();
     try {
       const applicationName = uniqueName('fault_relay');
+      // A backlog first, so that each fault below lands with events published and pending.
+      const workload = await writeBacklog(table, stream, { events: EVENTS, aggregates: 200 });
       const relay = await startRelayApp(
         {
           ...outboxOn(table, stream),
@@ -114,24 +127,45 @@ describe('faults of the broker and the database', () => {
         { applicationName },
       );
       apps.push(relay);
-      const workload = emptyWorkload();
-      await writeEvents(table.dataSource, relay.repository, workload, {
-        events: EVENTS,
-        aggregates: 200,
-      });
 
+      // Each time, the relay's marks are held until it has published a batch and waits to mark
+      // it; then every session of the relay is terminated. That batch's mark cannot land: the
+      // relay must publish it again, and JetStream must drop each copy as a duplicate.
+      const backends = new RelayBackends(table.dataSource, table.table, applicationName);
       let terminated = 0;
+      let acknowledgedNotMarked = 0;
       for (const threshold of [3_000, 8_000, 13_000]) {
         await eventually(async () => (await table.counts()).published >= threshold, {
           intervalMs: 5,
           timeoutMs: 60_000,
           what: `${threshold} published`,
         });
-        const rows = await table.dataSource.query<{ ok: boolean }[]>(
-          `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1`,
-          [applicationName],
-        );
-        terminated += rows.filter((r) => r.ok).length;
+        const held = await HeldMarks.hold(table.dataSource, table.table);
+        try {
+          const marking = await eventually(
+            async () => {
+              const pids = await backends.waitingToMark();
+              return pids.length > 0 && pids;
+            },
+            { intervalMs: 5, what: 'the relay to wait to mark a published batch' },
+          );
+          const atFault = await table.counts();
+          const acknowledged = (await stream.count()) - atFault.published;
+          const sessions = await backends.terminateAll();
+          const ended = sessions.filter((s) => s.terminated).map((s) => s.pid);
+          expect(ended).toEqual(expect.arrayContaining(marking));
+          expect(atFault.published).toBeGreaterThan(0);
+          expect(atFault.pending).toBeGreaterThan(0);
+          expect(acknowledged).toBeGreaterThan(0);
+          terminated += ended.length;
+          acknowledgedNotMarked += acknowledged;
+        } finally {
+          await held.release();
+        }
+        // The relay published that batch again, and JetStream reported every copy.
+        await eventually(() => relay.relay.getStatus().duplicatesTotal >= acknowledgedNotMarked, {
+          what: 'the cut-off batch published again',
+        });
       }
       await eventually(async () => (await table.counts()).pending === 0, {
         timeoutMs: 120_000,
@@ -139,13 +173,19 @@ describe('faults of the broker and the database', () => {
       });
 
       const verdict = verify(await stream.messages(), workload);
+      const status = relay.relay.getStatus();
+      const tickFailures = relay.logger.errors().filter((e) => /^Relay tick failed/.test(e));
       console.log('pg_terminate_backend:', {
         ...verdict,
         connectionsTerminated: terminated,
-        duplicatesDropped: relay.relay.getStatus().duplicatesTotal,
+        tickFailures: tickFailures.length,
+        acknowledgedNotMarked,
+        duplicatesDropped: status.duplicatesTotal,
       });
-      expect(terminated).toBeGreaterThan(0);
       expectEveryCommittedEventOnceInOrder(verdict, workload);
+      // Every batch cut off failed, and was published again: JetStream dropped the copies.
+      expect(tickFailures.length).toBeGreaterThanOrEqual(3);
+      expect(status.duplicatesTotal).toBe(acknowledgedNotMarked);
     } finally {
       await stream.destroy();
     }

@@ -25,6 +25,8 @@ export function startRelayProcess(
       DATABASE_URL: databaseUrl.toString(),
       NATS_SERVERS: TEST_NATS_URL,
       OUTBOX_STREAM_CREATE: 'false',
+      // Plain lines in `errors`, for a test to match.
+      NO_COLOR: '1',
       ...env,
     },
     // The IPC channel answers relayStatus(); 'advanced' keeps the status's dates.

@@ -1,4 +1,3 @@
-import { startRelayApp } from '../support/relay-app.js';
 import { eventually } from '../support/eventually.js';
 import { TestStream } from '../support/jetstream.js';
 import { TestOutboxTable } from '../support/outbox-table.js';
@@ -6,13 +5,7 @@ import { uniqueName } from '../support/test-env.js';
 import { HeldMarks } from './held-marks.js';
 import { RelayBackends } from './relay-backends.js';
 import { relayStatus, sigkill, startRelayProcess, type RelayProcess } from './relay-process.js';
-import {
-  emptyWorkload,
-  verify,
-  writeEvents,
-  expectEveryCommittedEventOnceInOrder,
-} from './workload.js';
-import { outboxOn } from '../support/outbox-options.js';
+import { verify, writeBacklog, expectEveryCommittedEventOnceInOrder } from './workload.js';
 
 const EVENTS = 20_000;
 const KILLS = 10;
@@ -57,16 +50,7 @@ describe('relay killed with SIGKILL mid-drain', () => {
   }
 
   it(`loses nothing, publishes nothing rolled back and keeps per-aggregate order across ${KILLS + 1} kills`, async () => {
-    const writer = await startRelayApp({
-      ...outboxOn(table, stream),
-      relayEnabled: false,
-    });
-    const workload = emptyWorkload();
-    await writeEvents(table.dataSource, writer.repository, workload, {
-      events: EVENTS,
-      aggregates: 200,
-    });
-    await writer.app.close();
+    const workload = await writeBacklog(table, stream, { events: EVENTS, aggregates: 200 });
 
     for (let kill = 0; kill < KILLS; kill++) {
       worker = await startWorker();

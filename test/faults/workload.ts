@@ -5,6 +5,8 @@ import {
   type OutboxRepository,
 } from '../../src/outbox/index.js';
 import type { StoredMessage } from '../support/jetstream.js';
+import { outboxOn } from '../support/outbox-options.js';
+import { startRelayApp } from '../support/relay-app.js';
 
 export const LessonStep = defineDomainEvent<{ seq: number; pad?: string }>({
   type: 'lesson.step_recorded',
@@ -87,6 +89,25 @@ export async function writeEvents(
     }
   }
   return poison;
+}
+
+/**
+ * A backlog: `writeEvents` through an application whose relay is off, closed afterwards, so
+ * the relays a test then starts find every event committed and nothing yet published.
+ */
+export async function writeBacklog(
+  table: { readonly table: string; readonly dataSource: DataSource },
+  stream: { readonly stream: string; readonly subjectPrefix: string },
+  options: Parameters<typeof writeEvents>[3],
+): Promise<Workload> {
+  const writer = await startRelayApp({ ...outboxOn(table, stream), relayEnabled: false });
+  try {
+    const workload = emptyWorkload();
+    await writeEvents(table.dataSource, writer.repository, workload, options);
+    return workload;
+  } finally {
+    await writer.app.close();
+  }
 }
 
 export interface Verdict {
