@@ -96,8 +96,8 @@ describe('a 3-node RabbitMQ cluster whose node the relay is connected to is SIGK
       what: 'the relay connected',
       timeoutMs: 30_000,
     });
-    await writing;
-    await eventually(async () => (await table.counts()).published > 500, {
+    // Killed while the writers still write, so the relay has work left whatever its speed.
+    await eventually(async () => (await table.counts()).published > 300, {
       intervalMs: 5,
       what: 'the run under way',
     });
@@ -105,9 +105,10 @@ describe('a 3-node RabbitMQ cluster whose node the relay is connected to is SIGK
     const killedAt = Date.now();
     await cluster.kill(target);
     const atKill = await table.counts();
-    // The kill landed mid-run.
+    await writing;
+    // The kill landed mid-run: some published before it, more committed than that in all.
     expect(atKill.published).toBeGreaterThan(0);
-    expect(atKill.pending).toBeGreaterThan(0);
+    expect(atKill.published).toBeLessThan(workload.committed.size);
 
     await eventually(async () => (await table.counts()).pending === 0, {
       timeoutMs: 90_000,
