@@ -111,8 +111,12 @@ export async function leanDrain(
 /** A PubAck names the stream it stored into; an error body or a status message does not. */
 function acknowledged(msg: Msg): boolean {
   if (msg.headers?.hasError || msg.data.length === 0) return false;
-  const ack = msg.json<{ stream?: string; error?: unknown }>();
-  return ack.error === undefined && typeof ack.stream === 'string';
+  try {
+    const ack = msg.json<{ stream?: string; error?: unknown }>();
+    return ack.error === undefined && typeof ack.stream === 'string';
+  } catch {
+    return false;
+  }
 }
 
 /** Settles `work`, calling `expire` first if it has not settled by `ms`. */
