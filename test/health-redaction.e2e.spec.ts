@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { connect } from '@nats-io/transport-node';
 import { OutboxRelayService } from '../src/outbox/index.js';
 import { CapturingLogger } from './support/capturing-logger.js';
 import { eventually } from './support/eventually.js';
@@ -8,6 +9,7 @@ import type { TestOutboxOptions } from './support/outbox-options.js';
 import { TestOutboxTable } from './support/outbox-table.js';
 import { freePort } from './support/ports.js';
 import { TEST_RABBITMQ_URL, TestExchange } from './support/rabbitmq.js';
+import { PrivateNatsServer } from './support/private-nats.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 
 /** A broker the test can take away and bring back without touching the shared one. */
@@ -114,12 +116,44 @@ describe('health and logs with credentials in the broker URL', () => {
     expect(url.password).not.toBe('');
 
     const texts = await throughAnOutage(
-      { transport: 'rabbitmq', rabbitmqUrl: url.toString(), exchange: exchange.exchange },
+      {
+        transport: 'rabbitmq',
+        rabbitmqUrl: url.toString(),
+        exchange: exchange.exchange,
+      },
       { stop: () => proxy.stop(), start: () => proxy.start() },
     );
     for (const text of texts) {
       expect(text).not.toContain(credentials);
       expect(text).not.toContain(`${url.password}@`);
+    }
+  });
+
+  it('NATS: never shows the password in liveness, readiness or the logs, with the broker up, down and back', async () => {
+    const credentials = {
+      user: 'outbox-relay',
+      password: 'pw-4d9e1b7c-secret',
+    };
+    const nats = new PrivateNatsServer(credentials);
+    await nats.start();
+    cleanups.push(() => nats.destroy());
+    // The server refuses a client without them: a broker that is up below was reached with
+    // the credentials of the URL.
+    await expect(connect({ servers: `nats://127.0.0.1:${nats.port}` })).rejects.toThrow(
+      /authorization/i,
+    );
+
+    const texts = await throughAnOutage(
+      {
+        natsServers: [nats.url],
+        stream: 'OUTBOX_REDACTION',
+        subjectPrefix: 'redaction.events',
+      },
+      nats,
+    );
+    for (const text of texts) {
+      expect(text).not.toContain(credentials.password);
+      expect(text).not.toContain(`${credentials.user}:${credentials.password}`);
     }
   });
 });

@@ -23,6 +23,7 @@ import type { OutboxTransportContext } from '../transport/outbox-transport-conte
 import { OnceUntilFailure } from '../utils/once-until-failure.js';
 import { ClientJetStream } from './client-jetstream.js';
 import { NatsEnvelopeSerializer } from './nats-envelope.serializer.js';
+import { withUrlCredentials } from './nats-url-credentials.js';
 import type { PubAckOutcome } from './pub-ack-reader.js';
 import type { ResolvedNatsTransportOptions } from './nats-transport.options.js';
 
@@ -56,17 +57,19 @@ export class NatsJetStreamTransport implements OutboxTransport, OnApplicationShu
     context: OutboxTransportContext,
   ) {
     this.publishTimeoutMs = context.publishTimeoutMs;
-    this.client = new ClientJetStream({
-      servers: [...options.servers],
-      name: 'nestjs-outbox-relay',
-      // nats.js gives up after 10 attempts by default; a relay must outlive any outage.
-      maxReconnectAttempts: -1,
-      // nats.js captures a stack trace for every request (each JetStream publish is one) to
-      // decorate a later error; the profile of a drain shows it as the relay's top cost.
-      noAsyncTraces: true,
-      serializer: new NatsEnvelopeSerializer(context.messageFormat),
-      publishTimeout: context.publishTimeoutMs,
-    });
+    this.client = new ClientJetStream(
+      withUrlCredentials({
+        servers: [...options.servers],
+        name: 'nestjs-outbox-relay',
+        // nats.js gives up after 10 attempts by default; a relay must outlive any outage.
+        maxReconnectAttempts: -1,
+        // nats.js captures a stack trace for every request to decorate a later error; the
+        // relay's fast path makes none, but the JetStream API calls still would.
+        noAsyncTraces: true,
+        serializer: new NatsEnvelopeSerializer(context.messageFormat),
+        publishTimeout: context.publishTimeoutMs,
+      }),
+    );
     this.client.status.subscribe((status) => {
       const next = String(status);
       if (next === 'disconnected' && this.connectionStatus !== next) this.losses++;
@@ -86,20 +89,22 @@ export class NatsJetStreamTransport implements OutboxTransport, OnApplicationShu
       }));
       outcomes = await this.client.publishEvents(packets, stream, signal);
     } catch (error) {
-      // No connection to publish on, or the stream could not be prepared.
-      this.preparation.reset();
+      // No connection to publish on, or the stream could not be prepared (a failed
+      // preparation is tried again with the next batch).
       return messages.map(() => ({ status: 'failed', failure: 'unavailable', error }));
     }
-    let brokerSideFailure = false;
+    let streamMissing = false;
     const results = outcomes.map((outcome): PublishResult => {
       if (outcome === 'stored') return STORED;
       if (outcome === 'duplicate') return DUPLICATE;
-      const failure = this.failureOf(outcome, lossesAtSend);
-      if (failure !== 'retry') brokerSideFailure = true;
-      return { status: 'failed', failure, error: outcome };
+      streamMissing ||= outcome.name === 'NoResponders';
+      return { status: 'failed', failure: this.failureOf(outcome, lossesAtSend), error: outcome };
     });
-    // The stream may have been deleted: make sure of it again before the next batch.
-    if (brokerSideFailure) this.preparation.reset();
+    // No stream captures the subject: it may have been deleted, so make sure of it again
+    // before the next batch. Not after a timeout or a lost connection: through a cluster's
+    // failover the JetStream API answers later than the stream's new leader, and asking it
+    // first would hold the relay back.
+    if (streamMissing) this.preparation.reset();
     return results;
   }
 

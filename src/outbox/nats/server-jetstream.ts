@@ -27,6 +27,7 @@ import { handlerFailure, handleToCompletion } from '../inbox/handle-to-completio
 import type { ConsumerInstrument } from '../instrumentation/consumer-instrument.js';
 import { ConsumerInstrumentation } from '../instrumentation/consumer-instrumentation.js';
 import { JetStreamContext } from './jetstream.context.js';
+import { withUrlCredentials } from './nats-url-credentials.js';
 
 const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 30_000;
@@ -158,12 +159,12 @@ export class ServerJetStream extends Server implements CustomTransportStrategy {
     this.deliverPolicy = deliverPolicy === 'new' ? DeliverPolicy.New : DeliverPolicy.All;
     this.deserializer = deserializer ?? new NatsRequestJSONDeserializer();
     this.instrumentation = new ConsumerInstrumentation('nats-jetstream', instrument);
-    this.connectionOptions = {
+    this.connectionOptions = withUrlCredentials({
       name: `nestjs-outbox-consumer-${durable}`,
       // nats.js gives up after 10 attempts by default; a consumer must outlive any outage.
       maxReconnectAttempts: -1,
       ...connectionOptions,
-    };
+    });
   }
 
   listen(callback: (error?: unknown) => void): void {
