@@ -21,6 +21,8 @@ module.exports = {
   ],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testRegex: '(src|test)/.*\\.spec\\.ts$',
+  // Builds dist/ when it is older than the sources: some tests spawn compiled files.
+  globalSetup: '<rootDir>/test/global-setup.ts',
   testEnvironmentOptions: { globalsCleanup: 'off' },
   testTimeout: 60_000,
   maxWorkers: 2,

@@ -39,6 +39,13 @@ export type {
   FailedEventFilter,
 } from './dead-letters/outbox-dead-letter.repository.js';
 
+// Hooks of the consumer servers (ServerJetStream, AckingServerRMQ), for instruments of your
+// own; ConsumerMetrics in `nestjs-pg-outbox/metrics` is one.
+export type {
+  ConsumedMessage,
+  ConsumerInstrument,
+} from './instrumentation/consumer-instrument.js';
+
 // Health indicators for @nestjs/terminus.
 export { OutboxBacklogHealthIndicator } from './health/backlog.health.js';
 export { OutboxRelayHealthIndicator } from './health/relay.health.js';
