@@ -41,10 +41,7 @@ export type {
 
 // Hooks of the consumer servers (ServerJetStream, AckingServerRMQ), for instruments of your
 // own; ConsumerMetrics in `nestjs-pg-outbox/metrics` is one.
-export type {
-  ConsumedMessage,
-  ConsumerInstrument,
-} from './instrumentation/consumer-instrument.js';
+export type { ConsumedMessage, ConsumerInstrument } from './instrumentation/consumer-instrument.js';
 
 // Health indicators for @nestjs/terminus.
 export { OutboxBacklogHealthIndicator } from './health/backlog.health.js';
