@@ -57,7 +57,7 @@ describe('RabbitMQ closing the connection mid-run', () => {
       retryBaseMs: 100,
       retryMaxMs: 1_000,
     });
-    const events = Array.from({ length: 3_000 }, (_, n) =>
+    const events = Array.from({ length: 5_000 }, (_, n) =>
       SubmissionReceived.create(`s-${n % 100}`, { n }),
     );
     await table.dataSource.transaction((m) => app!.repository.add(m, events));

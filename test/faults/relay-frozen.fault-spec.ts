@@ -1,27 +1,20 @@
-import type { ChildProcess } from 'node:child_process';
 import { eventually } from '../support/eventually.js';
 import { TestStream } from '../support/jetstream.js';
 import { TestOutboxTable } from '../support/outbox-table.js';
-import { startRelayApp } from '../support/relay-app.js';
-import { TEST_DATABASE_URL } from '../support/test-env.js';
-import { startRelayProcess } from './relay-process.js';
-import {
-  emptyWorkload,
-  expectEveryCommittedEventOnceInOrder,
-  verify,
-  writeEvents,
-} from './workload.js';
-import { outboxOn } from '../support/outbox-options.js';
+import { uniqueName } from '../support/test-env.js';
+import { RelayBackends } from './relay-backends.js';
+import { sigkill, startRelayProcess, type RelayProcess } from './relay-process.js';
+import { expectEveryCommittedEventOnceInOrder, verify, writeBacklog } from './workload.js';
 
 // 4 × publish timeout + 10 s: how long PostgreSQL lets a claim transaction live.
 const PUBLISH_TIMEOUT_MS = 500;
 const LOCK_LIMIT_MS = PUBLISH_TIMEOUT_MS * 4 + 10_000;
-const FROZEN_APP_NAME = 'outbox_frozen_relay';
 
 describe('a relay frozen (SIGSTOP) while holding a claimed batch', () => {
   const table = new TestOutboxTable();
   const stream = new TestStream();
-  const workers: ChildProcess[] = [];
+  const frozenName = uniqueName('frozen_relay');
+  const workers: RelayProcess[] = [];
 
   beforeAll(async () => {
     await table.create();
@@ -31,23 +24,43 @@ describe('a relay frozen (SIGSTOP) while holding a claimed batch', () => {
   afterAll(async () => {
     for (const w of workers) {
       w.kill('SIGCONT');
-      w.kill('SIGKILL');
+      await sigkill(w);
     }
     await stream.destroy();
     await table.drop();
   });
 
+  /**
+   * Pending rows some session holds locked: those a KEY SHARE probe must skip. The probe's
+   * own locks end with its statement.
+   */
+  async function lockedPending(): Promise<string[]> {
+    const rows = await table.dataSource.query<{ id: string }[]>(
+      `SELECT id FROM "${table.table}" o WHERE published_at IS NULL AND id NOT IN (
+         SELECT id FROM "${table.table}" WHERE published_at IS NULL FOR KEY SHARE SKIP LOCKED)`,
+    );
+    return rows.map((r) => r.id);
+  }
+
+  async function publishedAmong(ids: readonly string[]): Promise<number> {
+    const [{ n }] = await table.dataSource.query<{ n: number }[]>(
+      `SELECT count(published_at)::int AS n FROM "${table.table}" WHERE id = ANY($1::bigint[])`,
+      [ids],
+    );
+    return n;
+  }
+
+  /** Whether any of these PostgreSQL sessions still exists. */
+  async function alive(pids: readonly number[]): Promise<boolean> {
+    const [{ n }] = await table.dataSource.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = ANY($1)`,
+      [pids],
+    );
+    return n > 0;
+  }
+
   it('loses its locks after the limit; another relay publishes its rows, and its late mark changes nothing', async () => {
-    const writer = await startRelayApp({
-      ...outboxOn(table, stream),
-      relayEnabled: false,
-    });
-    const workload = emptyWorkload();
-    await writeEvents(table.dataSource, writer.repository, workload, {
-      events: 5_000,
-      aggregates: 200,
-    });
-    await writer.app.close();
+    const workload = await writeBacklog(table, stream, { events: 5_000, aggregates: 200 });
 
     const env = {
       OUTBOX_TABLE: table.table,
@@ -57,61 +70,77 @@ describe('a relay frozen (SIGSTOP) while holding a claimed batch', () => {
       OUTBOX_MAX_IN_FLIGHT: '4',
       OUTBOX_PUBLISH_TIMEOUT_MS: String(PUBLISH_TIMEOUT_MS),
     };
-    const frozen = await startRelayProcess({
-      ...env,
-      DATABASE_URL: `${TEST_DATABASE_URL}?application_name=${FROZEN_APP_NAME}`,
-    });
+    const frozen = await startRelayProcess(env, frozenName);
     workers.push(frozen);
+    const backends = new RelayBackends(table.dataSource, table.table, frozenName);
     await eventually(async () => (await table.counts()).published > 200, {
       intervalMs: 5,
       what: 'the first relay under way',
     });
-    // Freeze it while it holds row locks in an open transaction (mid-batch). Between two
-    // batches it holds nothing: then let it run a moment and freeze it again.
-    const holdingLocks = async () =>
-      (
-        await table.dataSource.query<{ holding: boolean }[]>(
-          `SELECT count(*) > 0 AS holding FROM pg_stat_activity
-            WHERE application_name = $1 AND state = 'idle in transaction'`,
-          [FROZEN_APP_NAME],
-        )
-      )[0].holding;
-    const holding = await eventually(
+    // Freeze it while it holds a claimed batch (its row locks, in an open transaction).
+    // Between two batches it holds nothing: then let it run a moment and freeze it again.
+    const frozenSessions = await eventually(
       async () => {
         frozen.kill('SIGSTOP');
-        if (await holdingLocks()) return true;
+        const pids = await backends.holdingClaim();
+        if (pids.length > 0) return pids;
         frozen.kill('SIGCONT');
         return false;
       },
       { intervalMs: 3, what: 'the first relay frozen while it holds a batch' },
     );
-    expect(holding).toBe(true);
     const frozenAt = Date.now();
-    expect((await table.counts()).pending).toBeGreaterThan(0);
+    const atFreeze = await table.counts();
+    expect(atFreeze.published).toBeGreaterThan(0);
+    expect(atFreeze.pending).toBeGreaterThan(0);
+
+    // Only the frozen relay runs, so the rows locked now are its batch.
+    const frozenBatch = await lockedPending();
+    expect(frozenBatch.length).toBeGreaterThan(0);
 
     const second = await startRelayProcess(env);
     workers.push(second);
+    // No row of the frozen batch may be published while the frozen session lives.
+    let publishedWhileFrozen = 0;
+    await eventually(
+      async () => {
+        const published = await publishedAmong(frozenBatch);
+        if (!(await alive(frozenSessions))) return true;
+        publishedWhileFrozen = Math.max(publishedWhileFrozen, published);
+        return false;
+      },
+      { timeoutMs: LOCK_LIMIT_MS + 30_000, what: "PostgreSQL to end the frozen relay's session" },
+    );
+    expect(publishedWhileFrozen).toBe(0);
     await eventually(async () => (await table.counts()).pending === 0, {
       timeoutMs: LOCK_LIMIT_MS + 60_000,
       what: 'the second relay to publish everything, including the frozen batch',
     });
     const tookOver = Date.now() - frozenAt;
 
-    // The frozen relay wakes up with a dead transaction: its mark cannot land.
-    frozen.kill('SIGCONT');
+    // The frozen relay wakes up with a dead transaction: its late mark must fail, and change
+    // nothing.
     const before = await table.counts();
-    await eventually(() => frozen.errors.some((line) => /Relay tick failed/.test(line)), {
-      what: "the frozen relay's late mark to fail",
-    });
+    const errorsBefore = frozen.errors.length;
+    frozen.kill('SIGCONT');
+    // Its session is gone (PostgreSQL ended it at the limit), so whatever it does next fails.
+    const lateMark = await eventually(
+      () =>
+        frozen.errors
+          .slice(errorsBefore)
+          .map((line) => /Relay tick failed: .*/.exec(line)?.[0])
+          .find(Boolean),
+      { what: "the frozen relay's late mark to fail" },
+    );
     expect(await table.counts()).toEqual(before);
-    // Its rows could only be taken once PostgreSQL ended its transaction.
-    expect(tookOver).toBeGreaterThanOrEqual(LOCK_LIMIT_MS - 1_000);
 
     const verdict = verify(await stream.messages(), workload);
     console.log('frozen relay:', {
       ...verdict,
-      frozenHoldingLocks: holding,
+      frozenSessions,
+      frozenBatch: frozenBatch.length,
       tookOverAfterMs: tookOver,
+      lateMark,
       lockLimitMs: LOCK_LIMIT_MS,
     });
     expectEveryCommittedEventOnceInOrder(verdict, workload);
