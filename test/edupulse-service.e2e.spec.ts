@@ -192,6 +192,13 @@ describe('the EduPulse example service', () => {
     );
     expect(sampleValue(published, 'outbox_backlog_up')).toBe(1);
     expect(sampleValue(published, 'outbox_publish_lag_seconds_count')).toBeGreaterThanOrEqual(1);
+    // The example's own consumer counts its dead letters on the same endpoint.
+    expect(
+      sampleValue(published, 'outbox_consumer_dead_letters_total', {
+        transport: 'nats-jetstream',
+        pattern: 'submission.received',
+      }),
+    ).toBe(0);
   });
 
   it('counts each submission once from its own submission.received events, and a copy stored again is acknowledged, not counted', async () => {
