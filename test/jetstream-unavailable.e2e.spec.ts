@@ -7,14 +7,18 @@ import { PulseCreated } from './support/events.js';
 import { outboxOn } from './support/outbox-options.js';
 
 describe('when JetStream cannot take the events', () => {
-  const table = new TestOutboxTable();
-  const stream = new TestStream();
+  const tables: TestOutboxTable[] = [];
+  const streams: TestStream[] = [];
   const apps: RelayApp[] = [];
 
-  beforeAll(async () => {
-    await table.create();
-    await stream.connect();
-  });
+  /** A table and a stream (not created) of the test's own. */
+  async function fresh(): Promise<{ table: TestOutboxTable; stream: TestStream }> {
+    const table = await new TestOutboxTable().create();
+    tables.push(table);
+    const stream = await new TestStream().connect();
+    streams.push(stream);
+    return { table, stream };
+  }
 
   // Nest's logger is process-wide: close each test's relay before the next test starts.
   afterEach(async () => {
@@ -22,11 +26,15 @@ describe('when JetStream cannot take the events', () => {
   });
 
   afterAll(async () => {
-    await stream.destroy();
-    await table.drop();
+    await Promise.all(streams.map((s) => s.destroy()));
+    await Promise.all(tables.map((t) => t.drop()));
   });
 
-  async function writeEvents(relayApp: RelayApp, count: number): Promise<void> {
+  async function writeEvents(
+    table: TestOutboxTable,
+    relayApp: RelayApp,
+    count: number,
+  ): Promise<void> {
     // One aggregate: only its first event is tried, the rest wait behind it, so a batch
     // fails with a single error; that must still count as the broker's failure.
     const events = Array.from({ length: count }, (_, n) => PulseCreated.create('p-1', { n }));
@@ -34,6 +42,7 @@ describe('when JetStream cannot take the events', () => {
   }
 
   it('keeps rows pending while no stream captures the subject, logs once per tick, then publishes when the stream appears', async () => {
+    const { table, stream } = await fresh();
     const relayApp = await startRelayApp({
       ...outboxOn(table, stream),
       createStream: false,
@@ -42,7 +51,7 @@ describe('when JetStream cannot take the events', () => {
       retryMaxMs: 400,
     });
     apps.push(relayApp);
-    await writeEvents(relayApp, 5);
+    await writeEvents(table, relayApp, 5);
     const errors = await eventually(
       () => {
         const logged = relayApp.logger.errors('OutboxRelayService');
@@ -75,6 +84,7 @@ describe('when JetStream cannot take the events', () => {
   });
 
   it('keeps rows pending while the NATS server is unreachable', async () => {
+    const { table, stream } = await fresh();
     const relayApp = await startRelayApp({
       table: table.table,
       natsServers: [`nats://127.0.0.1:${await freePort()}`],
@@ -84,16 +94,12 @@ describe('when JetStream cannot take the events', () => {
       retryMaxMs: 400,
     });
     apps.push(relayApp);
-    const before = await table.counts();
-    await writeEvents(relayApp, 3);
+    await writeEvents(table, relayApp, 3);
     await eventually(() => relayApp.logger.errors('OutboxRelayService').length >= 2, {
       what: 'two failing ticks',
     });
 
-    expect(await table.counts()).toMatchObject({
-      total: before.total + 3,
-      published: before.published,
-    });
+    expect(await table.counts()).toMatchObject({ total: 3, published: 0 });
     expect(relayApp.relay.getStatus().lastError).toMatch(/broker unavailable, no attempt counted/);
     expect(relayApp.logger.errors('OutboxRelayService').length).toBeLessThanOrEqual(
       relayApp.relay.getStatus().ticksTotal,

@@ -5,14 +5,24 @@ import { TEST_DATABASE_URL, uniqueName } from './support/test-env.js';
 
 /** The migration users add to their DataSource, run and reverted by TypeORM itself. */
 describe('the outbox table migration', () => {
-  const schema = uniqueName('outbox_migration');
-  const migrationsTableName = `${schema}_migrations`;
   const admin = new DataSource({ type: 'postgres', url: TEST_DATABASE_URL });
+  /** Every test migrates a schema (and a migrations table) of its own, in any order. */
+  const schemas: string[] = [];
+  const freshSchema = () => {
+    const schema = uniqueName('outbox_migration');
+    schemas.push(schema);
+    return schema;
+  };
 
-  const withMigrations = (migrations: (new () => unknown)[]) =>
-    new DataSource({ type: 'postgres', url: TEST_DATABASE_URL, migrations, migrationsTableName });
+  const withMigrations = (schema: string, migrations: (new () => unknown)[]) =>
+    new DataSource({
+      type: 'postgres',
+      url: TEST_DATABASE_URL,
+      migrations,
+      migrationsTableName: `${schema}_migrations`,
+    });
 
-  const tables = async () =>
+  const tables = async (schema: string) =>
     (
       await admin.query<{ table_name: string }[]>(
         `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`,
@@ -23,13 +33,16 @@ describe('the outbox table migration', () => {
   beforeAll(() => admin.initialize());
 
   afterAll(async () => {
-    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await admin.query(`DROP TABLE IF EXISTS "${migrationsTableName}"`);
+    for (const schema of schemas) {
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await admin.query(`DROP TABLE IF EXISTS "${schema}_migrations"`);
+    }
     await admin.destroy();
   });
 
   it('creates the schema and the table it is given, under its own name, and drops the table on revert', async () => {
-    const dataSource = withMigrations([
+    const schema = freshSchema();
+    const dataSource = withMigrations(schema, [
       createOutboxMigration({
         table: 'shop_outbox',
         schema,
@@ -40,17 +53,18 @@ describe('the outbox table migration', () => {
     try {
       const ran = await dataSource.runMigrations();
       expect(ran.map((m) => m.name)).toEqual(['CreateShopOutbox1732300000123']);
-      expect(await tables()).toEqual(['shop_outbox']);
+      expect(await tables(schema)).toEqual(['shop_outbox']);
 
       await dataSource.undoLastMigration();
-      expect(await tables()).toEqual([]);
+      expect(await tables(schema)).toEqual([]);
     } finally {
       await dataSource.destroy();
     }
   });
 
   it('reads OUTBOX_TABLE and OUTBOX_SCHEMA when it runs, not when it is imported, through the target given at the edge', async () => {
-    const dataSource = withMigrations([CreateEventOutbox1732300000000]);
+    const schema = freshSchema();
+    const dataSource = withMigrations(schema, [CreateEventOutbox1732300000000]);
     const saved = { table: process.env.OUTBOX_TABLE, schema: process.env.OUTBOX_SCHEMA };
     process.env.OUTBOX_TABLE = 'from_env_outbox';
     process.env.OUTBOX_SCHEMA = schema;
@@ -58,7 +72,7 @@ describe('the outbox table migration', () => {
     try {
       const ran = await dataSource.runMigrations();
       expect(ran.map((m) => m.name)).toEqual(['CreateEventOutbox1732300000000']);
-      expect(await tables()).toEqual(['from_env_outbox']);
+      expect(await tables(schema)).toEqual(['from_env_outbox']);
     } finally {
       await dataSource.destroy();
       for (const [key, value] of [
