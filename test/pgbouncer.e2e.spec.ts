@@ -52,7 +52,9 @@ describe('behind PgBouncer in transaction mode', () => {
 
   it('writes and relays correctly; the wake-up finds out it cannot listen, says why once, and the cron relays', async () => {
     const { table, app } = await relayThroughPgBouncer();
-    const events = Array.from({ length: 50 }, (_, n) => PulseCreated.create(`pgb-${n % 5}`, { n }));
+    const events = Array.from({ length: 50 }, (_, n) =>
+      PulseCreated.create(`pgb-cron-${n % 5}`, { n }),
+    );
     await table.dataSource.transaction((m) => app.repository.add(m, events.slice(0, 25)));
     await eventually(() => wakeupOf(app).degraded, { what: 'the self-check to fail' });
     const committedAt = Date.now();
@@ -63,7 +65,7 @@ describe('behind PgBouncer in transaction mode', () => {
     console.log('PgBouncer, no wake-up URL: commit to published (ms)', Date.now() - committedAt);
 
     const stored = (await stream.messages()).filter((m) =>
-      String(m.body.aggregate_id).startsWith('pgb-'),
+      String(m.body.aggregate_id).startsWith('pgb-cron-'),
     );
     expect(new Set(stored.map((m) => m.msgId))).toEqual(new Set(events.map((e) => e.eventId)));
     expect(wakeupOf(app)).toMatchObject({
