@@ -142,6 +142,29 @@ export class BenchOutbox {
     return (await this.jsm.streams.info(this.stream)).state.messages;
   }
 
+  /**
+   * Whether every aggregate's events are in the stream in the order they were seeded (their
+   * payload's `n` rises along the stream), reading the whole stream once, in stream order.
+   */
+  async inAggregateOrder(): Promise<boolean> {
+    if (!this.jsm) return false;
+    const total = await this.storedMessages();
+    if (total === 0) return true;
+    const consumer = await this.jsm.jetstream().consumers.get(this.stream);
+    const iterator = await consumer.consume({ max_messages: 1_000 });
+    const last = new Map<string, number>();
+    let seen = 0;
+    let ordered = true;
+    for await (const m of iterator) {
+      const { aggregate_id, payload } = m.json<{ aggregate_id: string; payload: { n: number } }>();
+      if ((last.get(aggregate_id) ?? -Infinity) > payload.n) ordered = false;
+      last.set(aggregate_id, payload.n);
+      if (++seen >= total) break;
+    }
+    await iterator.close();
+    return ordered;
+  }
+
   async drop(): Promise<void> {
     if (this.streamCreated) await this.jsm!.streams.delete(this.stream).catch(() => undefined);
     await this.admin.query(dropOutboxTableSql(this.table));

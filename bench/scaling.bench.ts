@@ -23,6 +23,8 @@ export interface ScalingRow {
   /** Per run, what each relay published of the backlog (its share). */
   readonly publishedByRelay: number[][];
   readonly eachIdOnce: boolean;
+  /** Every aggregate's events stored in the order they were seeded, in every run. */
+  readonly inAggregateOrder: boolean;
 }
 
 export interface ScalingResult {
@@ -51,6 +53,7 @@ export async function benchScaling(
       const rates: number[] = [];
       const shares: number[][] = [];
       let eachIdOnce = true;
+      let inAggregateOrder = true;
       for (let run = 0; run < options.runs; run++) {
         const fixture = new BenchOutbox(admin, jsm, 'bench_scaling');
         const started: RelayProcess[] = [];
@@ -66,6 +69,7 @@ export async function benchScaling(
           rates.push(Math.round(options.events / seconds));
           shares.push(started.map((p) => p.samples.at(-1)?.published ?? 0));
           eachIdOnce &&= (await fixture.storedMessages()) === options.events;
+          inAggregateOrder &&= await fixture.inAggregateOrder();
         } finally {
           await Promise.all(started.map((p) => p.stop()));
           await fixture.drop();
@@ -76,6 +80,7 @@ export async function benchScaling(
         eventsPerSecond: summarizeRates(rates),
         publishedByRelay: shares,
         eachIdOnce,
+        inAggregateOrder,
       });
     }
   } finally {
@@ -130,6 +135,7 @@ export function reportScaling(scaling: ScalingResult): ScenarioReport {
       '÷ 1 relay': one ? Math.round((row.eventsPerSecond.median / one) * 100) / 100 : '',
       'shares, last run': row.publishedByRelay.at(-1)!.join(' / '),
       'each id once': row.eachIdOnce,
+      'order per aggregate': row.inAggregateOrder,
     };
   }
   return {
@@ -137,6 +143,7 @@ export function reportScaling(scaling: ScalingResult): ScenarioReport {
     lines: [
       `replicas: on ${scaling.cpus} cores shared with PostgreSQL and nats-server; ` +
         `every stored id once: ${scaling.rows.every((r) => r.eachIdOnce)}`,
+      `order per aggregate kept: ${scaling.rows.every((r) => r.inAggregateOrder)}`,
     ],
     targets: [],
     readme: scaling.rows.map((row) =>
