@@ -8,4 +8,6 @@ module.exports = {
   roots: ['<rootDir>/src'],
   testRegex: 'src/.*\\.spec\\.ts$',
   testTimeout: 10_000,
+  // Pure logic spawns nothing compiled, and Stryker's sandbox holds no test/ folder.
+  globalSetup: undefined,
 };
