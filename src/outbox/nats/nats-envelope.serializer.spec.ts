@@ -28,7 +28,8 @@ describe('NatsEnvelopeSerializer', () => {
     const { data, headers } = new NatsEnvelopeSerializer().serialize(packet);
 
     expect(decode(data)).toEqual(envelope);
-    expect(headers.get('Nats-Msg-Id')).toBe(envelope.event_id);
+    // The event's own 'Nats-Msg-Id' is replaced, not kept beside it.
+    expect(headers.values('Nats-Msg-Id')).toEqual([envelope.event_id]);
     expect(headers.get('Event-Type')).toBe('learning_pulse.created');
     expect(headers.get('Event-Version')).toBe('1.0');
     expect(headers.get('Content-Type')).toBe('application/json');

@@ -39,24 +39,28 @@ export class NatsEnvelopeSerializer implements Serializer<
     const { envelope, headers } = packet.data;
     const payloadJson = packet.data.payloadJson ?? JSON.stringify(envelope.payload);
     const h = natsHeaders();
-    for (const [key, value] of Object.entries(headers)) h.set(key, value);
-    h.set('Nats-Msg-Id', envelope.event_id);
+    for (const [key, value] of Object.entries(headers)) h.append(key, value);
+    // nats.js' set() is a delete and an append, each scanning every key: append() alone when
+    // the event's own headers do not hold the key (the usual case), on the relay's hot path.
+    const put = (key: string, value: string) =>
+      Object.hasOwn(headers, key) ? h.set(key, value) : h.append(key, value);
+    put('Nats-Msg-Id', envelope.event_id);
     if (this.format === 'envelope') {
-      h.set('Event-Type', envelope.event_type);
-      h.set('Event-Version', envelope.event_version);
-      h.set('Content-Type', 'application/json');
+      put('Event-Type', envelope.event_type);
+      put('Event-Version', envelope.event_version);
+      put('Content-Type', 'application/json');
       return { data: encoder.encode(envelopeJson(envelope, payloadJson)), headers: h };
     }
     const event = toCloudEvent(packet.data, this.source!);
     if (this.format === 'cloudevents-structured') {
-      h.set('Content-Type', CLOUDEVENTS_JSON_CONTENT_TYPE);
+      put('Content-Type', CLOUDEVENTS_JSON_CONTENT_TYPE);
       return { data: encoder.encode(JSON.stringify(event)), headers: h };
     }
     for (const [name, value] of contextAttributes(event)) {
-      h.set(`ce-${name}`, percentEncodeHeaderValue(value));
+      put(`ce-${name}`, percentEncodeHeaderValue(value));
     }
     // The binding carries the media type as ce-datacontenttype; Content-Type is for everyone else.
-    h.set('Content-Type', event.datacontenttype);
+    put('Content-Type', event.datacontenttype);
     return { data: encoder.encode(payloadJson), headers: h };
   }
 }
