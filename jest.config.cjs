@@ -21,6 +21,9 @@ module.exports = {
   ],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testRegex: '(src|test)/.*\\.spec\\.ts$',
+  // Stryker's sandboxes are copies of src/ and must not run as tests of their own.
+  testPathIgnorePatterns: ['/node_modules/', '/\\.stryker-tmp/'],
+  modulePathIgnorePatterns: ['/\\.stryker-tmp/'],
   // Builds dist/ when it is older than the sources: some tests spawn compiled files.
   globalSetup: '<rootDir>/test/global-setup.ts',
   testEnvironmentOptions: { globalsCleanup: 'off' },

@@ -58,6 +58,7 @@ export class OutboxRelayService {
   private stopping = false;
   private outageStreak = 0;
   private pausedUntil = 0;
+  private resumeTimer: NodeJS.Timeout | undefined;
   /**
    * What this relay last wrote to the shared idle flag (true: writers must notify it), or
    * undefined when it does not know what the flag holds: at start, when it starts listening,
@@ -144,6 +145,7 @@ export class OutboxRelayService {
    */
   async stop(): Promise<void> {
     this.stopping = true;
+    clearTimeout(this.resumeTimer);
     if (this.inFlight) {
       let timer: NodeJS.Timeout | undefined;
       const gaveUp = new Promise<boolean>((resolve) => {
@@ -300,6 +302,13 @@ export class OutboxRelayService {
     const delay = outagePauseMs(this.outageStreak, this.options);
     this.pausedUntil = Date.now() + delay;
     this.status = { ...this.status, pausedUntil: new Date(this.pausedUntil) };
+    // The next try comes when the pause ends, not at the next cron tick, up to a period later:
+    // through a cluster's failover that period was most of the relay's lag behind a bare client.
+    clearTimeout(this.resumeTimer);
+    this.resumeTimer = setTimeout(() => {
+      void (this.inFlight ?? Promise.resolve()).then(() => this.drain());
+    }, delay);
+    this.resumeTimer.unref();
     const message = `${batch.locked} events not acknowledged and left pending (broker unavailable, no attempt counted); pausing ${delay} ms; ${batch.outage!.error.message}`;
     this.logger.error(message, {
       ...this.logFields(),
