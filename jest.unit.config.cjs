@@ -10,4 +10,7 @@ module.exports = {
   testTimeout: 10_000,
   // Pure logic spawns nothing compiled, and Stryker's sandbox holds no test/ folder.
   globalSetup: undefined,
+  // Stryker runs this config inside its sandbox, under .stryker-tmp/.
+  testPathIgnorePatterns: ['/node_modules/'],
+  modulePathIgnorePatterns: [],
 };

@@ -5,19 +5,30 @@ const reader = new PubAckReader('ORDERS');
 const read = (text: string) => reader.read(new TextEncoder().encode(text));
 
 describe('PubAckReader', () => {
+  afterEach(() => jest.restoreAllMocks());
+
   it.each([
     // As nats-server writes them: by hand, with spaces.
     ['{"stream":"ORDERS", "seq":1}', 'stored'],
     ['{"stream":"ORDERS", "seq":18446744073709551615}', 'stored'],
     ['{"stream":"ORDERS", "seq":7,"duplicate": true}', 'duplicate'],
+    [' {"stream":"ORDERS" , "seq" : 7 , "duplicate" : true }', 'duplicate'],
     // As a JSON encoder would.
     ['{"stream":"ORDERS","seq":7}', 'stored'],
     ['{"stream":"ORDERS","seq":7,"duplicate":true}', 'duplicate'],
+  ])('reads the usual %s as %s byte by byte, without JSON.parse', (text, outcome) => {
+    const parse = jest.spyOn(JSON, 'parse');
+    expect(read(text)).toBe(outcome);
+    expect(parse).not.toHaveBeenCalled();
+  });
+
+  it.each([
     // Shapes the byte match leaves to JSON.parse.
     ['{"stream":"ORDERS", "domain":"hub", "seq":7}', 'stored'],
     ['{"stream":"ORDERS", "seq":7,"duplicate": false}', 'stored'],
     ['{"seq":7, "duplicate":true, "stream":"ORDERS"}', 'duplicate'],
     ['{"stream":"ORDERS", "seq":7}\n', 'stored'],
+    ['{"stream":"ORDERS", "seq":7,"duplicate": true, "x":1}', 'duplicate'],
   ])('reads %s as %s', (text, outcome) => {
     expect(read(text)).toBe(outcome);
   });
@@ -43,6 +54,7 @@ describe('PubAckReader', () => {
     ['{"seq":3}', 'no PubAck received'],
     ['{"stream":"", "seq":3}', 'no PubAck received'],
     ['not json', 'not a PubAck'],
+    ['{"stream":"ORDERS", "seq":7,"duplicate": truex}', 'not a PubAck'],
     ['{"stream":"ORDERS", "seq":1', 'not a PubAck'],
   ])('calls %s a failure (%s)', (text, reason) => {
     const outcome = read(text);
