@@ -2,6 +2,7 @@ import { eventually } from '../support/eventually.js';
 import { TestStream } from '../support/jetstream.js';
 import { TestOutboxTable } from '../support/outbox-table.js';
 import { uniqueName } from '../support/test-env.js';
+import { HeldMarks } from './held-marks.js';
 import { RelayBackends } from './relay-backends.js';
 import { sigkill, startRelayProcess, type RelayProcess } from './relay-process.js';
 import { expectEveryCommittedEventOnceInOrder, verify, writeBacklog } from './workload.js';
@@ -69,6 +70,8 @@ describe('a relay frozen (SIGSTOP) while holding a claimed batch', () => {
       OUTBOX_BATCH_SIZE: '200',
       OUTBOX_MAX_IN_FLIGHT: '4',
       OUTBOX_PUBLISH_TIMEOUT_MS: String(PUBLISH_TIMEOUT_MS),
+      // One batch at a time: the one frozen is the one waiting to mark.
+      OUTBOX_RELAY_CONCURRENCY: '1',
     };
     const frozen = await startRelayProcess(env, frozenName);
     workers.push(frozen);
@@ -77,17 +80,31 @@ describe('a relay frozen (SIGSTOP) while holding a claimed batch', () => {
       intervalMs: 5,
       what: 'the first relay under way',
     });
-    // Freeze it while it holds a claimed batch (its row locks, in an open transaction).
-    // Between two batches it holds nothing: then let it run a moment and freeze it again.
-    const frozenSessions = await eventually(
+    // Freeze it when its batch is published and its mark waits (the test holds the table in
+    // SHARE mode): frozen during the publish, its PubAck deadline would fire first on waking,
+    // and it would never try to mark at all.
+    const held = await HeldMarks.hold(table.dataSource, table.table);
+    let frozenSessions: number[];
+    try {
+      frozenSessions = await eventually(
+        async () => {
+          const pids = await backends.waitingToMark();
+          return pids.length > 0 && pids;
+        },
+        { intervalMs: 3, what: 'the first relay waiting to mark a published batch' },
+      );
+      frozen.kill('SIGSTOP');
+    } finally {
+      // The mark runs in PostgreSQL now; the frozen relay never commits it.
+      await held.release();
+    }
+    // Its mark ran; the transaction waits, idle, for a COMMIT the frozen process cannot send.
+    await eventually(
       async () => {
-        frozen.kill('SIGSTOP');
-        const pids = await backends.holdingClaim();
-        if (pids.length > 0) return pids;
-        frozen.kill('SIGCONT');
-        return false;
+        const holding = await backends.holdingClaim();
+        return frozenSessions.every((pid) => holding.includes(pid));
       },
-      { intervalMs: 3, what: 'the first relay frozen while it holds a batch' },
+      { what: 'the frozen relay idle in its claim transaction, its mark done' },
     );
     const frozenAt = Date.now();
     const atFreeze = await table.counts();
