@@ -201,9 +201,10 @@ export class OutboxRelayService {
           dryAt ??= Date.now();
           if (await this.lingerForMore(dryAt + this.options.relayLingerMs)) continue;
           // Advertise first, then look once more: a writer that read the flag before it
-          // changed sent no notification, and its event is found by this last claim.
-          await this.wakeup.advertiseIdle(true);
+          // changed sent no notification, and its event is found by this last claim. Marked
+          // before the write, so that a tick asking for it again meanwhile is not overwritten.
           this.advertised = true;
+          await this.wakeup.advertiseIdle(true);
           continue;
         }
         break;
