@@ -116,7 +116,9 @@ export class OutboxRelayService {
     if (this.stopping) return Promise.resolve();
     if (this.inFlight) {
       this.wokenDuringDrain = true;
-      return this.inFlight;
+      // The loop may already be past its last look at the flag: if nothing consumed this
+      // wake-up by the time it ends, drain again rather than lose it.
+      return this.inFlight.then(() => (this.wokenDuringDrain ? this.drain() : undefined));
     }
     this.inFlight = this.drainLoop().finally(() => {
       this.inFlight = undefined;
