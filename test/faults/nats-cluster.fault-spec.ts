@@ -12,15 +12,9 @@ import {
   verify,
   writeEvents,
 } from './workload.js';
+import { longestGap, RelayProgress } from './relay-progress.js';
 
 const EVENTS = 10_000;
-
-/** The longest time between two consecutive moments in `times` (ms). */
-function longestGap(times: readonly number[]): number {
-  let gap = 0;
-  for (let i = 1; i < times.length; i++) gap = Math.max(gap, times[i] - times[i - 1]);
-  return gap;
-}
 
 describe('a 3-node JetStream cluster whose stream leader is SIGKILLed mid-run', () => {
   it('loses nothing and stores nothing twice, and reports its stall beside a bare client’s', async () => {
@@ -72,15 +66,7 @@ describe('a 3-node JetStream cluster whose stream leader is SIGKILLed mid-run', 
           }
         }
       })();
-      const relayProgress: number[] = [];
-      let lastTotal = 0;
-      const sampler = setInterval(() => {
-        const total = relay.relay.getStatus().publishedTotal;
-        if (total !== lastTotal) relayProgress.push(Date.now());
-        lastTotal = total;
-      }, 5);
-      // Never what keeps the process alive, should the test fail before it is cleared.
-      sampler.unref();
+      const relayProgress = new RelayProgress(relay.relay);
 
       await eventually(async () => (await table.counts()).published > 2_000, {
         intervalMs: 5,
@@ -97,7 +83,7 @@ describe('a 3-node JetStream cluster whose stream leader is SIGKILLed mid-run', 
         timeoutMs: 120_000,
         what: 'the drain to finish on the surviving nodes',
       });
-      clearInterval(sampler);
+      relayProgress.stop();
       bareRunning = false;
       await bare;
 
@@ -124,9 +110,8 @@ describe('a 3-node JetStream cluster whose stream leader is SIGKILLed mid-run', 
         messages.filter((m) => m.subject !== bareSubject),
         workload,
       );
-      const after = (times: number[]) => times.filter((t) => t >= killedAt - 1_000);
-      const relayStall = longestGap(after(relayProgress));
-      const bareStall = longestGap(after(bareAcks));
+      const relayStall = relayProgress.longestStallSince(killedAt - 1_000);
+      const bareStall = longestGap(bareAcks.filter((t) => t >= killedAt - 1_000));
       console.log('stream leader killed:', { ...verdict, leader, relayStall, bareStall });
       expectEveryCommittedEventOnceInOrder(verdict, workload);
       // The stalls are reported, not asserted (timing belongs to benchmarks): in five runs the

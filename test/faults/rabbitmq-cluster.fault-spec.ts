@@ -6,18 +6,12 @@ import { TestOutboxTable } from '../support/outbox-table.js';
 import { RabbitMqCluster } from '../support/rabbitmq-cluster.js';
 import { startRelayApp, type RelayApp } from '../support/relay-app.js';
 import { uniqueName } from '../support/test-env.js';
+import { RelayProgress } from './relay-progress.js';
 import { emptyWorkload, verify, writeEvents } from './workload.js';
 
 const EVENTS = 3_000;
 /** The `connection_name` the RabbitMQ transport gives its connection. */
 const RELAY_CONNECTION = 'nestjs-outbox-relay';
-
-/** The longest time between two consecutive moments in `times` (ms). */
-function longestGap(times: readonly number[]): number {
-  let gap = 0;
-  for (let i = 1; i < times.length; i++) gap = Math.max(gap, times[i] - times[i - 1]);
-  return gap;
-}
 
 describe('a 3-node RabbitMQ cluster whose node the relay is connected to is SIGKILLed mid-run', () => {
   const cluster = new RabbitMqCluster(3);
@@ -77,15 +71,7 @@ describe('a 3-node RabbitMQ cluster whose node the relay is connected to is SIGK
       retryMaxMs: 1_000,
     });
     const service = relay.relay;
-    const progress: number[] = [];
-    let lastTotal = 0;
-    const sampler = setInterval(() => {
-      const total = service.getStatus().publishedTotal;
-      if (total !== lastTotal) progress.push(Date.now());
-      lastTotal = total;
-    }, 5);
-    // Never what keeps the process alive, should the test fail before it is cleared.
-    sampler.unref();
+    const progress = new RelayProgress(service);
 
     const workload = emptyWorkload();
     const writing = writeEvents(table.dataSource, relay.repository, workload, {
@@ -116,7 +102,7 @@ describe('a 3-node RabbitMQ cluster whose node the relay is connected to is SIGK
     }).catch((error: Error) => {
       throw new Error(`${error.message}; the relay's last error: ${service.getStatus().lastError}`);
     });
-    clearInterval(sampler);
+    progress.stop();
 
     const messages: StoredMessage[] = [];
     await eventually(() => takeQueue(cluster.liveUrls[0], messages), {
@@ -124,7 +110,7 @@ describe('a 3-node RabbitMQ cluster whose node the relay is connected to is SIGK
       timeoutMs: 30_000,
     });
     const verdict = verify(messages, workload);
-    const stall = longestGap(progress.filter((t) => t >= killedAt - 1_000));
+    const stall = progress.longestStallSince(killedAt - 1_000);
     console.log('RabbitMQ node under the relay killed:', {
       ...verdict,
       committed: workload.committed.size,
