@@ -33,7 +33,13 @@ export class PubAckInbox {
     this.acks = new PubAckReader(stream);
     // nats.js re-subscribes after a reconnect; replies to publishes sent before it are lost
     // and settle at the batch's deadline.
-    connection.subscribe(`${this.prefix}*.*`, { callback: (_error, msg) => this.receive(msg) });
+    // An error here (a permissions violation on the inbox) carries no reply: whatever waits
+    // settles at its deadline.
+    connection.subscribe(`${this.prefix}*.*`, {
+      callback: (error, msg) => {
+        if (error === null) this.receive(msg);
+      },
+    });
   }
 
   /**
