@@ -1,4 +1,4 @@
-import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
+import type { MsgHdrs } from '@nats-io/transport-node';
 import type { ReadPacket, Serializer } from '@nestjs/microservices';
 import {
   CLOUDEVENTS_JSON_CONTENT_TYPE,
@@ -11,6 +11,7 @@ import {
 } from '../message/cloud-event.js';
 import type { EventEnvelope } from '../message/event-envelope.js';
 import type { OutboxMessage } from '../message/outbox-message.js';
+import { WireHeaders } from './wire-headers.js';
 
 const encoder = new TextEncoder();
 
@@ -36,33 +37,50 @@ export class NatsEnvelopeSerializer implements Serializer<
   }
 
   serialize(packet: ReadPacket<OutboxMessage>): { data: Uint8Array; headers: MsgHdrs } {
-    const { envelope, headers } = packet.data;
+    const { envelope } = packet.data;
     const payloadJson = packet.data.payloadJson ?? JSON.stringify(envelope.payload);
-    const h = natsHeaders();
-    for (const [key, value] of Object.entries(headers)) h.append(key, value);
-    // nats.js' set() is a delete and an append, each scanning every key: append() alone when
-    // the event's own headers do not hold the key (the usual case), on the relay's hot path.
-    const put = (key: string, value: string) =>
-      Object.hasOwn(headers, key) ? h.set(key, value) : h.append(key, value);
-    put('Nats-Msg-Id', envelope.event_id);
+    const ours: [string, string][] = [['Nats-Msg-Id', envelope.event_id]];
+    let body: string;
     if (this.format === 'envelope') {
-      put('Event-Type', envelope.event_type);
-      put('Event-Version', envelope.event_version);
-      put('Content-Type', 'application/json');
-      return { data: encoder.encode(envelopeJson(envelope, payloadJson)), headers: h };
+      ours.push(
+        ['Event-Type', envelope.event_type],
+        ['Event-Version', envelope.event_version],
+        ['Content-Type', 'application/json'],
+      );
+      body = envelopeJson(envelope, payloadJson);
+    } else {
+      const event = toCloudEvent(packet.data, this.source!);
+      if (this.format === 'cloudevents-structured') {
+        ours.push(['Content-Type', CLOUDEVENTS_JSON_CONTENT_TYPE]);
+        body = JSON.stringify(event);
+      } else {
+        for (const [name, value] of contextAttributes(event)) {
+          ours.push([`ce-${name}`, percentEncodeHeaderValue(value)]);
+        }
+        // The binding carries the media type as ce-datacontenttype; Content-Type is for everyone else.
+        ours.push(['Content-Type', event.datacontenttype]);
+        body = payloadJson;
+      }
     }
-    const event = toCloudEvent(packet.data, this.source!);
-    if (this.format === 'cloudevents-structured') {
-      put('Content-Type', CLOUDEVENTS_JSON_CONTENT_TYPE);
-      return { data: encoder.encode(JSON.stringify(event)), headers: h };
-    }
-    for (const [name, value] of contextAttributes(event)) {
-      put(`ce-${name}`, percentEncodeHeaderValue(value));
-    }
-    // The binding carries the media type as ce-datacontenttype; Content-Type is for everyone else.
-    put('Content-Type', event.datacontenttype);
-    return { data: encoder.encode(payloadJson), headers: h };
+    return {
+      data: encoder.encode(body),
+      headers: WireHeaders.of(withOwn(packet.data.headers, ours)),
+    };
   }
+}
+
+/** The event's own headers, then ours, which replace any of the same name. */
+function withOwn(
+  own: Readonly<Record<string, string>>,
+  ours: [string, string][],
+): [string, string][] {
+  const kept: [string, string][] = [];
+  for (const name in own) {
+    if (Object.hasOwn(own, name) && !ours.some(([key]) => key === name)) {
+      kept.push([name, own[name]]);
+    }
+  }
+  return kept.length === 0 ? ours : kept.concat(ours);
 }
 
 /** The envelope as JSON, its payload spliced in as given (it is already JSON). */
