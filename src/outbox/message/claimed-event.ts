@@ -6,7 +6,10 @@ export interface ClaimedEvent {
   readonly id: string;
   /** Failed publishes so far. */
   readonly attempts: number;
-  /** When the row was written (database clock): the start of its commit-to-publish lag. */
-  readonly createdAt: Date;
+  /**
+   * When the row was written (database clock, epoch milliseconds): the start of its
+   * commit-to-publish lag.
+   */
+  readonly createdAtMs: number;
   readonly message: OutboxMessage;
 }

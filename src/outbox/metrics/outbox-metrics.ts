@@ -125,7 +125,7 @@ export class OutboxMetrics implements OutboxInstrument, OnModuleInit, OnApplicat
     const now = Date.now();
     for (const event of report.published) {
       // The two clocks may disagree slightly; a negative lag is only skew.
-      this.publishLag.observe(Math.max(0, now - event.createdAt.getTime()) / 1_000);
+      this.publishLag.observe(Math.max(0, now - event.createdAtMs) / 1_000);
     }
   }
 }

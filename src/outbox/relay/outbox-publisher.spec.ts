@@ -10,7 +10,7 @@ function claimed(n: number, aggregates = n): ClaimedEvent[] {
   return Array.from({ length: n }, (_, i) => ({
     id: String(i + 1),
     attempts: 0,
-    createdAt: new Date(),
+    createdAtMs: Date.now(),
     message: {
       envelope: {
         event_id: `e-${i}`,

@@ -54,7 +54,7 @@ function claimed(i: number, headers: Record<string, string> = {}, type = 'order.
   return {
     id: String(i + 1),
     attempts: 0,
-    createdAt: new Date(),
+    createdAtMs: Date.now(),
     message: {
       envelope: {
         event_id: `e-${i}`,
