@@ -13,8 +13,6 @@ import type { EventEnvelope } from '../message/event-envelope.js';
 import type { OutboxMessage } from '../message/outbox-message.js';
 import { WireHeaders } from './wire-headers.js';
 
-const encoder = new TextEncoder();
-
 /**
  * Writes the envelope itself as the message body (Nest's default would wrap it in
  * `{pattern, data}`), and the event id as `Nats-Msg-Id`, JetStream's de-duplication key.
@@ -40,32 +38,29 @@ export class NatsEnvelopeSerializer implements Serializer<
     const { envelope } = packet.data;
     const payloadJson = packet.data.payloadJson ?? JSON.stringify(envelope.payload);
     const ours: [string, string][] = [['Nats-Msg-Id', envelope.event_id]];
-    let body: string;
+    let data: Uint8Array;
     if (this.format === 'envelope') {
       ours.push(
         ['Event-Type', envelope.event_type],
         ['Event-Version', envelope.event_version],
         ['Content-Type', 'application/json'],
       );
-      body = envelopeJson(envelope, payloadJson);
+      data = envelopeJson(envelope, payloadJson);
     } else {
       const event = toCloudEvent(packet.data, this.source!);
       if (this.format === 'cloudevents-structured') {
         ours.push(['Content-Type', CLOUDEVENTS_JSON_CONTENT_TYPE]);
-        body = JSON.stringify(event);
+        data = Buffer.from(JSON.stringify(event));
       } else {
         for (const [name, value] of contextAttributes(event)) {
           ours.push([`ce-${name}`, percentEncodeHeaderValue(value)]);
         }
         // The binding carries the media type as ce-datacontenttype; Content-Type is for everyone else.
         ours.push(['Content-Type', event.datacontenttype]);
-        body = payloadJson;
+        data = Buffer.from(payloadJson);
       }
     }
-    return {
-      data: encoder.encode(body),
-      headers: WireHeaders.of(withOwn(packet.data.headers, ours)),
-    };
+    return { data, headers: WireHeaders.of(withOwn(packet.data.headers, ours)) };
   }
 }
 
@@ -83,8 +78,13 @@ function withOwn(
   return kept.length === 0 ? ours : kept.concat(ours);
 }
 
-/** The envelope as JSON, its payload spliced in as given (it is already JSON). */
-function envelopeJson(envelope: EventEnvelope, payloadJson: string): string {
+const PAYLOAD_KEY = ',"payload":';
+
+/**
+ * The envelope as JSON, its payload spliced in as given (it is already JSON). Written straight
+ * into the bytes sent, so that no string of the whole body is built only to be encoded.
+ */
+function envelopeJson(envelope: EventEnvelope, payloadJson: string): Uint8Array {
   const head = JSON.stringify({
     event_id: envelope.event_id,
     event_type: envelope.event_type,
@@ -93,5 +93,13 @@ function envelopeJson(envelope: EventEnvelope, payloadJson: string): string {
     aggregate_id: envelope.aggregate_id,
     occurred_at: envelope.occurred_at,
   });
-  return `${head.slice(0, -1)},"payload":${payloadJson}}`;
+  const headBytes = Buffer.byteLength(head) - 1; // without its closing brace
+  const body = Buffer.allocUnsafe(
+    headBytes + PAYLOAD_KEY.length + Buffer.byteLength(payloadJson) + 1,
+  );
+  let at = body.write(head, 0, headBytes);
+  at += body.write(PAYLOAD_KEY, at);
+  at += body.write(payloadJson, at);
+  body[at] = 0x7d; // }
+  return body;
 }

@@ -1,6 +1,5 @@
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
 
-const encoder = new TextEncoder();
 /** What nats.js accepts as a header name: printable ASCII without ':'. */
 const HEADER_NAME = /^[\x21-\x39\x3b-\x7e]+$/;
 /** What it rejects in a value. */
@@ -39,7 +38,7 @@ export class WireHeaders implements MsgHdrs {
   }
 
   encode(): Uint8Array {
-    return this.map ? this.map.encode() : encoder.encode(this.text);
+    return this.map ? this.map.encode() : Buffer.from(this.text);
   }
 
   get hasError(): boolean {
