@@ -95,11 +95,26 @@ export class OutboxRelayStore {
           ORDER BY o.id
           LIMIT $1
             FOR UPDATE SKIP LOCKED
+       ),
+       -- Every row that can hold a candidate back is unpublished and not a candidate: it is
+       -- pending, or a dead letter. A candidate below the lowest of those is ready without
+       -- asking its aggregate. When the claim took the first pending rows (one relay, one batch
+       -- in flight: the usual drain) that is all of them, and the per-row probe below, most of
+       -- the claim's cost, never runs.
+       first_other AS (
+         SELECT least(
+           (SELECT p.id FROM ${this.table} p
+             WHERE p.published_at IS NULL AND p.failed_at IS NULL
+               AND p.id NOT IN (SELECT id FROM candidates)
+             ORDER BY p.id LIMIT 1),
+           (SELECT f.id FROM ${this.table} f
+             WHERE f.failed_at IS NOT NULL AND f.published_at IS NULL
+             ORDER BY f.id LIMIT 1)) AS id
        )
        -- The locked rows are read as they are locked: joining them back by primary key would
        -- visit every row twice.
        SELECT c.*,
-              NOT EXISTS (
+              coalesce(c.id < (SELECT id FROM first_other), true) OR NOT EXISTS (
                 SELECT 1 FROM ${this.table} e
                  WHERE e.aggregate_type = c.aggregate_type AND e.aggregate_id = c.aggregate_id
                    AND e.id < c.id AND e.published_at IS NULL
