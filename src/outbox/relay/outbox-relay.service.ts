@@ -196,7 +196,13 @@ export class OutboxRelayService {
         lastError = round.warning ?? lastError;
         if (round.published > 0) dryAt = undefined;
         if (this.stopping) break;
-        if (this.wokenDuringDrain) continue;
+        if (this.wokenDuringDrain) {
+          // Events keep coming while it drains: busy, as with a backlog. A batch that merely
+          // had rows does not make it busy: at a few events a second that would cost two more
+          // flag writes and a claim for every event, on the relay's way to the next one.
+          await this.advertiseBusy();
+          continue;
+        }
         if (this.wakeup.listening && this.advertised !== true) {
           // Steady traffic finds the relay here, polling, rather than idle: writers then
           // send no NOTIFY, whose commit-time lock would make them queue.
@@ -265,12 +271,9 @@ export class OutboxRelayService {
             failuresByKind: countKinds(batch.eventFailures),
           });
         }
-        if (batch.locked > 0 && this.advertised !== false) {
-          // Busy: writers may stop notifying, which would make their commits queue.
-          this.advertised = false;
-          await this.wakeup.advertiseIdle(false);
-        }
         if (batch.locked < this.options.batchSize || batch.published === 0) return;
+        // A backlog: writers may stop notifying, which would make their commits queue.
+        await this.advertiseBusy();
         // A full batch means a backlog: put another batch in flight beside this one.
         if (workers.length < this.options.relayConcurrency) workers.push(worker());
       }
@@ -285,6 +288,13 @@ export class OutboxRelayService {
     }
     if (rejected) throw rejected.reason;
     return round;
+  }
+
+  /** Tells writers they need not notify: the relay is draining and will look again anyway. */
+  private async advertiseBusy(): Promise<void> {
+    if (this.advertised === false) return;
+    this.advertised = false;
+    await this.wakeup.advertiseIdle(false);
   }
 
   /**
