@@ -31,8 +31,12 @@ import { spawnRelay, startWriter } from './relay-harness.js';
  */
 const PRODUCER_CONNECTIONS = 30;
 
-/** p99 targets of issue #6, in milliseconds, by rate (events/s). */
-export const LATENCY_P99_TARGETS_MS: Readonly<Record<number, number>> = { 100: 5, 1000: 30 };
+/**
+ * p99 targets with the NOTIFY wake-up, in milliseconds, by rate (events/s): issue #6's, with
+ * the 1,000/s one tightened from 30 ms by the speed issue. Cron only has none: there an event
+ * waits for the next tick by design.
+ */
+export const LATENCY_P99_TARGETS_MS: Readonly<Record<number, number>> = { 100: 5, 1000: 15 };
 
 export interface LatencyRun extends Percentiles {
   /** Committed events the subscriber never saw. */
@@ -217,7 +221,7 @@ function summarizeRuns(ratePerSecond: number, mode: WakeupMode, runs: LatencyRun
     events: sum((r) => r.count),
     missing: sum((r) => r.missing),
     duplicates: sum((r) => r.duplicates),
-    targetP99Ms: LATENCY_P99_TARGETS_MS[ratePerSecond],
+    targetP99Ms: mode === 'notify' ? LATENCY_P99_TARGETS_MS[ratePerSecond] : undefined,
     runs,
   };
 }
@@ -276,7 +280,7 @@ export function reportLatency(latency: LatencyResult): ScenarioReport {
   }
   if (!latency.rows.some((r) => r.mode === 'notify')) {
     targets.push(
-      notMeasured('latency, NOTIFY wake-up', 'p99 ≤ 5 ms / ≤ 30 ms', 'left out by BENCH_WAKEUP'),
+      notMeasured('latency, NOTIFY wake-up', 'p99 ≤ 5 ms / ≤ 15 ms', 'left out by BENCH_WAKEUP'),
     );
   }
   const missing = latency.rows.reduce((n, r) => n + r.missing, 0);
