@@ -95,6 +95,15 @@ describe('claiming a batch in aggregate order', () => {
     expect(await claim()).toEqual({ locked: 3, names: ['B1', 'C1'] });
   });
 
+  it('skips the rows behind one waiting for a retry before the limit, so that they do not fill the batch', async () => {
+    await row('B', 'B1');
+    await row('A', 'A1', ', attempts, next_attempt_at', ", 1, now() + interval '1 hour'");
+    await row('A', 'A2');
+    await row('C', 'C1');
+
+    expect(await claim(2)).toEqual({ locked: 2, names: ['B1', 'C1'] });
+  });
+
   it('holds back the rows behind a dead letter, even one with no attempt counted', async () => {
     // The relay never writes one (giving up counts an attempt), but an operator's UPDATE can.
     await row('A', 'A1', ', failed_at', ', now()');

@@ -59,12 +59,20 @@ export class OutboxRelayStore {
 
   constructor(@Inject(OUTBOX_OPTIONS) private readonly options: ResolvedOutboxOptions) {
     this.table = qualifiedTableName(options.table, options.schema);
+    const stuck = `s.published_at IS NULL AND s.attempts > 0
+               AND (s.failed_at IS NOT NULL OR s.next_attempt_at > now())`;
+    // A row below the first stuck row of the whole table is not behind one, and is not asked
+    // about its aggregate: with nothing stuck, the usual case, nothing is. The rest ask
+    // `_retrying_idx` one row each (OFFSET 0 keeps it a per-row lookup): as a join the planner
+    // expects one stuck row and compares every candidate with all of them, which made a
+    // claim with 150 stuck rows eight times slower.
     this.due = `o.published_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= now()
-      AND NOT EXISTS (
-            SELECT 1 FROM ${this.table} s
-             WHERE s.aggregate_type = o.aggregate_type AND s.aggregate_id = o.aggregate_id
-               AND s.id < o.id AND s.published_at IS NULL AND s.attempts > 0
-               AND (s.failed_at IS NOT NULL OR s.next_attempt_at > now()))`;
+      AND (coalesce(o.id < (SELECT min(s.id) FROM ${this.table} s WHERE ${stuck}), true)
+           OR NOT EXISTS (
+                SELECT 1 FROM ${this.table} s
+                 WHERE s.aggregate_type = o.aggregate_type AND s.aggregate_id = o.aggregate_id
+                   AND s.id < o.id AND ${stuck}
+                OFFSET 0))`;
   }
 
   /**
