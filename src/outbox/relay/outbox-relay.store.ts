@@ -159,19 +159,32 @@ export class OutboxRelayStore {
   }
 
   /**
-   * Sets up the relay's claim transaction: bounds its statements and idle time
-   * (milliseconds), and lets its commit return before the WAL is flushed. A mark lost in a
-   * database crash only makes its rows pending again, to be published again and dropped by
-   * the broker's de-duplication: at-least-once allows that, and the relay's commits then no
-   * longer queue for the disk with the writers'.
+   * Opens the relay's claim transaction and sets its limits, in one round trip: its
+   * statements and idle time are bounded (`ms`), and its commit returns before the WAL is
+   * flushed. A mark lost in a database crash only makes its rows pending again, to be
+   * published again and dropped by the broker's de-duplication: at-least-once allows that, and
+   * the relay's commits then no longer queue for the disk with the writers'. Transaction-local
+   * settings, so they end with it, also behind PgBouncer in transaction mode. End it with
+   * `commit()` or `rollback()`.
    */
-  async limitTransaction(manager: EntityManager, ms: number): Promise<void> {
+  async begin(manager: EntityManager, ms: number): Promise<void> {
+    // Two statements in one message can take no parameters; `limit` is an integer.
+    const limit = String(Math.trunc(ms));
     await manager.query(
-      `SELECT set_config('idle_in_transaction_session_timeout', $1, true),
-              set_config('statement_timeout', $1, true),
+      `START TRANSACTION;
+       SELECT set_config('idle_in_transaction_session_timeout', '${limit}', true),
+              set_config('statement_timeout', '${limit}', true),
               set_config('synchronous_commit', 'off', true)`,
-      [String(ms)],
     );
+  }
+
+  async commit(manager: EntityManager): Promise<void> {
+    await manager.query('COMMIT');
+  }
+
+  /** Harmless when no transaction is open. */
+  async rollback(manager: EntityManager): Promise<void> {
+    await manager.query('ROLLBACK');
   }
 
   /**
