@@ -4,12 +4,16 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import {
   checkTarget,
+  cpuPerEvent,
+  cpuSample,
   envNumber,
   formatNumber,
   interleaved,
+  median,
   readmeRow,
   sleep,
   summarizeRates,
+  type CpuPerEvent,
   type RateSummary,
   type ScenarioReport,
   type TargetCheck,
@@ -39,6 +43,12 @@ export interface DrainResult {
   readonly combinedCeilingEventsPerSecond: number;
   readonly oneRelayRatioToCombined: number;
   readonly streamHeldEachIdOnce: boolean;
+  /**
+   * CPU per event while each drained, medians of the runs: the bench process (the relay and
+   * little else) and the whole machine (the relay, PostgreSQL, nats-server and anything else
+   * running). Where the two relays differ, this says on which side.
+   */
+  readonly cpuMicrosPerEvent: { readonly library: CpuPerEvent; readonly lean: CpuPerEvent };
 }
 
 /**
@@ -74,6 +84,7 @@ export async function benchDrain(
   const { admin, nc, jsm, close } = await connectServices(databaseUrl, natsUrl);
   const oneRelay: number[] = [];
   const lean: number[] = [];
+  const cpu: { library: CpuPerEvent[]; lean: CpuPerEvent[] } = { library: [], lean: [] };
   const claimMark: number[] = [];
   const publish: number[] = [];
   let eachIdOnce = true;
@@ -85,6 +96,7 @@ export async function benchDrain(
             ? await drainOnce(admin, jsm, databaseUrl, natsUrl, events)
             : await leanOnce(admin, jsm, nc, databaseUrl, events);
         (variant === 'library' ? oneRelay : lean)[run] = rate.eventsPerSecond;
+        cpu[variant].push(rate.cpu);
         eachIdOnce &&= rate.eachIdOnce;
       });
       claimMark.push(await claimMarkOnce(admin, databaseUrl, events));
@@ -111,6 +123,7 @@ export async function benchDrain(
     combinedCeilingEventsPerSecond: Math.round(combined),
     oneRelayRatioToCombined: Math.round((one.median / combined) * 100) / 100,
     streamHeldEachIdOnce: eachIdOnce,
+    cpuMicrosPerEvent: { library: medianCpu(cpu.library), lean: medianCpu(cpu.lean) },
   };
 }
 
@@ -135,11 +148,13 @@ async function drainOnce(
     // in this process, so its counter says when it is done, at no cost to the database.
     const published = () => started!.relay.getStatus().publishedTotal;
     const t0 = performance.now();
+    const cpu0 = cpuSample();
     const before = published();
     while (published() < events) await sleep(5);
     const seconds = (performance.now() - t0) / 1000;
     return {
       eventsPerSecond: Math.round((events - before) / seconds),
+      cpu: cpuPerEvent(cpu0, cpuSample(), events - before),
       eachIdOnce: (await fixture.storedMessages()) === events,
     };
   } finally {
@@ -159,10 +174,14 @@ async function leanOnce(
   const fixture = new BenchOutbox(admin, jsm, 'bench_lean');
   try {
     await fixture.createSeeded(events);
+    // Also counts its three connections opening and closing: milliseconds, in seconds.
+    const cpu0 = cpuSample();
     const drain = await leanDrain(databaseUrl, nc, fixture, LEAN);
+    const cpu = cpuPerEvent(cpu0, cpuSample(), drain.marked);
     if (drain.refused > 0) throw new Error(`lean relay: ${drain.refused} publishes refused`);
     return {
       eventsPerSecond: Math.round(drain.marked / drain.seconds),
+      cpu,
       eachIdOnce: drain.marked === events && (await fixture.storedMessages()) === events,
     };
   } finally {
@@ -173,6 +192,20 @@ async function leanOnce(
 interface DrainRate {
   readonly eventsPerSecond: number;
   readonly eachIdOnce: boolean;
+  readonly cpu: CpuPerEvent;
+}
+
+function cpuText(cpu: CpuPerEvent): string {
+  const machine = cpu.machineMicros === undefined ? 'n/a' : `${cpu.machineMicros} µs`;
+  return `${cpu.processMicros} µs; ${machine}`;
+}
+
+function medianCpu(samples: readonly CpuPerEvent[]): CpuPerEvent {
+  const machine = samples.map((s) => s.machineMicros).filter((m) => m !== undefined);
+  return {
+    processMicros: median(samples.map((s) => s.processMicros)),
+    machineMicros: machine.length === samples.length ? median(machine) : undefined,
+  };
 }
 
 /** The database half alone: claim a batch with SKIP LOCKED, mark it, commit; no broker. */
@@ -291,6 +324,8 @@ export function reportDrain(drain: DrainResult): ScenarioReport {
         `the combined ceiling ${formatNumber(drain.combinedCeilingEventsPerSecond)}/s, ` +
         `${drain.ratioToLean.median} × the lean relay (${formatNumber(drain.lean.median)}/s); ` +
         `stream held each id once: ${drain.streamHeldEachIdOnce}`,
+      `drain CPU per event: library ${cpuText(drain.cpuMicrosPerEvent.library)}; ` +
+        `lean ${cpuText(drain.cpuMicrosPerEvent.lean)}`,
     ],
     targets: [...targets, ...leanTargets],
     readme: [
@@ -310,6 +345,14 @@ export function reportDrain(drain: DrainResult): ScenarioReport {
       rate(
         'baseline: pipelined acknowledged JetStream publishes, no database',
         drain.publishCeiling,
+      ),
+      readmeRow(
+        'CPU per event while draining: library (its process; the whole machine)',
+        cpuText(drain.cpuMicrosPerEvent.library),
+      ),
+      readmeRow(
+        'CPU per event while draining: lean relay (its process; the whole machine)',
+        cpuText(drain.cpuMicrosPerEvent.lean),
       ),
       readmeRow(
         'combined ceiling, 1 / (1/claim + 1/publish)',
