@@ -127,6 +127,7 @@ function drainPanel(
 ): string {
   const bars: [string, number, string][] = [
     ['relay, 1 instance', drain.oneRelay.median, '#1d3f66'],
+    ['relay, 1 instance, retention 0 (deletes on publish)', drain.deleting.median, '#2c6e9e'],
     ['reference: lean hand-written relay', drain.lean.median, '#27ae60'],
     ['baseline: claim + mark, plain pg, no broker', drain.claimMarkCeiling.median, '#7f8c8d'],
     ['baseline: acked JetStream publishes, no db', drain.publishCeiling.median, '#7f8c8d'],
