@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { OutboxWakeupService } from '../src/outbox/wakeup/outbox-wakeup.service.js';
 import { relayIdleSequence, wakeupChannel } from '../src/outbox/wakeup/wakeup.sql.js';
 import { eventually } from './support/eventually.js';
 import { PulseCreated } from './support/events.js';
@@ -105,6 +106,26 @@ describe('LISTEN/NOTIFY wake-up', () => {
     expect(app.relay.getStatus().publishedTotal).toBe(1);
   });
 
+  it('does not mark itself busy for a batch that merely had rows', async () => {
+    const { start, record, idleFlag, listenerPid } = await setup();
+    const app = await start();
+    await eventually(
+      async () =>
+        (await listenerPid()) && (await idleFlag()) === 1 && !app.relay.getStatus().running,
+      { what: 'the relay listening and idle' },
+    );
+    // Calls through: the flag is still written, this only counts the writes.
+    const advertise = jest.spyOn(app.app.get(OutboxWakeupService), 'advertiseIdle');
+    await record(app, 'lone');
+    await eventually(
+      () => app.relay.getStatus().publishedTotal === 1 && !app.relay.getStatus().running,
+      { what: 'the drain that published it to end' },
+    );
+    // Busy would cost two flag writes and an empty claim for every lone event.
+    expect(advertise).not.toHaveBeenCalledWith(false);
+    expect(await idleFlag()).toBe(1);
+  });
+
   it('a relay that starts while the flag is 0, with nothing to do, sets it and is woken', async () => {
     const { start, record, isPublished, idleFlag, setIdleFlag, listenerPid } = await setup();
     // As a relay stopped or killed right after a busy batch leaves it.
@@ -173,6 +194,8 @@ describe('LISTEN/NOTIFY wake-up', () => {
     await eventually(listenerPid, { what: 'the relay listening' });
     const first = await record(app, 'first');
     await eventually(() => isPublished(first.eventId), { what: 'the first event published' });
+    // The relay marks itself busy right after the batch's commit, which the test may see first.
+    await eventually(async () => (await idleFlag()) === 0, { what: 'the relay polling, busy' });
     expect(await idleFlag()).toBe(0);
 
     const notifications = await tap();

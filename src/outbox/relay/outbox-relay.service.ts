@@ -197,9 +197,7 @@ export class OutboxRelayService {
         if (round.published > 0) dryAt = undefined;
         if (this.stopping) break;
         if (this.wokenDuringDrain) {
-          // Events keep coming while it drains: busy, as with a backlog. A batch that merely
-          // had rows does not make it busy: at a few events a second that would cost two more
-          // flag writes and a claim for every event, on the relay's way to the next one.
+          // Events keep coming while it drains: busy, as with a backlog.
           await this.advertiseBusy();
           continue;
         }
@@ -271,9 +269,15 @@ export class OutboxRelayService {
             failuresByKind: countKinds(batch.eventFailures),
           });
         }
-        if (batch.locked < this.options.batchSize || batch.published === 0) return;
-        // A backlog: writers may stop notifying, which would make their commits queue.
-        await this.advertiseBusy();
+        const backlog = batch.locked >= this.options.batchSize && batch.published > 0;
+        // Busy: writers may stop notifying, which would make their commits queue. So with a
+        // backlog, and, with a linger, after any batch with rows: the relay polls next. Without
+        // one, a batch that merely had rows does not make it busy: at a few events a second
+        // that cost two flag writes and a claim for every event, on its way to the next one.
+        if (batch.locked > 0 && (backlog || this.options.relayLingerMs > 0)) {
+          await this.advertiseBusy();
+        }
+        if (!backlog) return;
         // A full batch means a backlog: put another batch in flight beside this one.
         if (workers.length < this.options.relayConcurrency) workers.push(worker());
       }
@@ -345,9 +349,9 @@ export class OutboxRelayService {
     // Opened and ended by the store's own statements rather than the runner's transaction
     // methods, which spend a round trip of their own before the limits can be set: a wake-up
     // for one event then takes two round trips to PostgreSQL before its publish, not three.
-    let open = false;
+    // Open from the first statement on: `begin()` may fail after its START TRANSACTION.
+    let open = true;
     try {
-      open = true;
       await this.store.begin(runner.manager, this.lockHoldLimitMs());
       const { locked, events } = await this.store.claim(runner.manager, this.options.batchSize);
       const outcomes =
