@@ -89,9 +89,7 @@ export async function benchDrain(
   runs: number,
 ): Promise<DrainResult> {
   const { admin, nc, jsm, close } = await connectServices(databaseUrl, natsUrl);
-  const oneRelay: number[] = [];
-  const deleting: number[] = [];
-  const lean: number[] = [];
+  const rates: Record<Variant, number[]> = { library: [], deleting: [], lean: [] };
   const cpu: Record<Variant, CpuPerEvent[]> = { library: [], deleting: [], lean: [] };
   const claimMark: number[] = [];
   const publish: number[] = [];
@@ -103,7 +101,7 @@ export async function benchDrain(
           variant === 'lean'
             ? await leanOnce(admin, jsm, nc, databaseUrl, events)
             : await drainOnce(admin, jsm, databaseUrl, natsUrl, events, variant === 'deleting');
-        ({ library: oneRelay, deleting, lean })[variant][run] = rate.eventsPerSecond;
+        rates[variant].push(rate.eventsPerSecond);
         cpu[variant].push(rate.cpu);
         eachIdOnce &&= rate.eachIdOnce;
       });
@@ -117,17 +115,20 @@ export async function benchDrain(
   const claim = rate(claimMark);
   const pub = rate(publish);
   const combined = 1 / (1 / claim.median + 1 / pub.median);
-  const one = rate(oneRelay);
+  const one = rate(rates.library);
+  // Each run's rate ÷ the lean relay's in the same run.
+  const toLean = (own: readonly number[]) =>
+    rate(own.map((r, i) => Math.round((r / rates.lean[i]) * 1000) / 1000));
   return {
     scenario: 'drain',
     events,
     payloadBytes: PAYLOAD_BYTES,
     oneRelay: one,
-    lean: rate(lean),
+    lean: rate(rates.lean),
     leanSettings: LEAN,
-    ratioToLean: rate(oneRelay.map((r, i) => Math.round((r / lean[i]) * 1000) / 1000)),
-    deleting: rate(deleting),
-    deletingRatioToLean: rate(deleting.map((r, i) => Math.round((r / lean[i]) * 1000) / 1000)),
+    ratioToLean: toLean(rates.library),
+    deleting: rate(rates.deleting),
+    deletingRatioToLean: toLean(rates.deleting),
     claimMarkCeiling: claim,
     publishCeiling: pub,
     combinedCeilingEventsPerSecond: Math.round(combined),
