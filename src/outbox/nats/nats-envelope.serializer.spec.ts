@@ -37,11 +37,15 @@ describe('NatsEnvelopeSerializer', () => {
   });
 
   it('splices the stored payload JSON into the body instead of encoding the payload again', () => {
-    const stored = '{"title": "Photosynthesis", "tags": ["bio"]}';
+    // Multi-byte characters in the envelope (aggregate_id) and the payload: the body is
+    // written by byte offsets, which one character counted as one byte would cut short.
+    const stored = '{"title": "Fotos\u00edntesis \u{1F331}", "tags": ["bio"]}';
     const withJson = { ...packet, data: { ...packet.data, payloadJson: stored } };
-    const body = new TextDecoder().decode(new NatsEnvelopeSerializer().serialize(withJson).data);
+    const { data } = new NatsEnvelopeSerializer().serialize(withJson);
+    const body = new TextDecoder().decode(data);
 
     expect(body.endsWith(`,"payload":${stored}}`)).toBe(true);
+    expect(data.length).toBe(Buffer.byteLength(body));
     expect(JSON.parse(body)).toEqual({ ...envelope, payload: JSON.parse(stored) as unknown });
   });
 
