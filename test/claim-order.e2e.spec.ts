@@ -57,6 +57,20 @@ describe('claiming a batch in aggregate order', () => {
     return { locked: batch.locked, names };
   }
 
+  it('lets go of the payloads and headers of a batch it released', async () => {
+    await row('A', 'A1');
+    const runner = await transaction();
+    const batch = await store.claim(runner.manager, 10);
+    const [event] = batch.events;
+    expect(event.message.payloadJson).toBe('{"n": "A1"}');
+
+    batch.release();
+
+    expect(batch.events).toEqual([]);
+    expect(event.message.payloadJson).toBeUndefined();
+    expect(event.message.headers).toEqual({});
+  });
+
   it('lets every row of the first pending rows go out, in id order', async () => {
     await row('A', 'A1');
     await row('B', 'B1');

@@ -351,9 +351,12 @@ export class OutboxRelayService {
     // for one event then takes two round trips to PostgreSQL before its publish, not three.
     // Open from the first statement on: `begin()` may fail after its START TRANSACTION.
     let open = true;
+    let release = () => {};
     try {
       await this.store.begin(runner.manager, this.lockHoldLimitMs());
-      const { locked, events } = await this.store.claim(runner.manager, this.options.batchSize);
+      const batch = await this.store.claim(runner.manager, this.options.batchSize);
+      release = batch.release;
+      const { locked, events } = batch;
       const outcomes =
         events.length > 0
           ? await this.instrumentation.aroundPublish(events, () => this.publish(events))
@@ -399,6 +402,7 @@ export class OutboxRelayService {
       if (open) await this.store.rollback(runner.manager).catch(() => undefined);
       throw error;
     } finally {
+      release();
       await runner.release();
     }
   }

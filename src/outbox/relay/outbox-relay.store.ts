@@ -4,6 +4,7 @@ import type { ResolvedOutboxOptions } from '../config/outbox-options.interface.j
 import { qualifiedTableName } from '../config/sql-identifier.js';
 import type { ClaimedEvent } from '../message/claimed-event.js';
 import type { EventEnvelope } from '../message/event-envelope.js';
+import type { OutboxMessage } from '../message/outbox-message.js';
 import { OUTBOX_OPTIONS } from '../outbox.constants.js';
 import { runOutboxQuery } from '../table/run-outbox-query.js';
 
@@ -23,7 +24,19 @@ export interface ClaimedBatch {
   readonly locked: number;
   /** The rows that may be published now, in id order. */
   readonly events: ClaimedEvent[];
+  /**
+   * Lets go of the batch's payloads and headers once it is done; its events must not be read
+   * again. A young object that a dead but already promoted object still points to survives
+   * every scavenge until the next full collection ("nepotism"), and a batch's rows are often
+   * enough in that position that, without this, nearly every payload reached the old
+   * generation: 1.5 KB an event was promoted, 0.55 KB with it.
+   */
+  readonly release: () => void;
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
 interface Row {
   id: string;
@@ -141,7 +154,21 @@ export class OutboxRelayStore {
         message: { envelope: envelopeOf(row), headers: row.headers, payloadJson: row.payload_json },
       });
     }
-    return { locked: rows.length, events };
+    const release = () => {
+      for (const row of rows) {
+        row.payload_json = '';
+        row.headers = NO_HEADERS;
+      }
+      for (const { message } of events) {
+        Object.assign(message as Mutable<OutboxMessage>, {
+          headers: NO_HEADERS,
+          payloadJson: undefined,
+        });
+      }
+      rows.length = 0;
+      events.length = 0;
+    };
+    return { locked: rows.length, events, release };
   }
 
   /**
