@@ -29,7 +29,14 @@ export async function startRelayApp(
     applicationName = 'outbox-test',
     imports = [],
     databaseUrl = TEST_DATABASE_URL,
-  }: { applicationName?: string; imports?: ModuleMetadata['imports']; databaseUrl?: string } = {},
+    poolSize,
+  }: {
+    applicationName?: string;
+    imports?: ModuleMetadata['imports'];
+    databaseUrl?: string;
+    /** Connections in the DataSource's pool (pg's default is 10). */
+    poolSize?: number;
+  } = {},
 ): Promise<RelayApp> {
   const logger = new CapturingLogger();
   const moduleRef = await Test.createTestingModule({
@@ -39,7 +46,7 @@ export async function startRelayApp(
         url: databaseUrl,
         retryAttempts: 0,
         // Lets a fault test find (and terminate) this app's connections.
-        extra: { application_name: applicationName },
+        extra: { application_name: applicationName, ...(poolSize && { max: poolSize }) },
       }),
       OutboxModule.forRoot({
         ...outboxOptions(options),

@@ -111,6 +111,15 @@ export const OUTBOX_SETTINGS = [
     schema: integer(1, 600_000),
   }),
   defineSetting({
+    path: 'relay.preparedStatements',
+    option: 'preparedStatements',
+    env: 'OUTBOX_PREPARED_STATEMENTS',
+    default: 'true',
+    description:
+      "Prepare the relay's claim once per connection instead of planning it for every batch; turns itself off when a proxy loses it (PgBouncer in transaction mode before 1.21)",
+    schema: flag,
+  }),
+  defineSetting({
     path: 'relay.shutdownTimeoutMs',
     option: 'shutdownTimeoutMs',
     env: 'OUTBOX_SHUTDOWN_TIMEOUT_MS',

@@ -5,6 +5,7 @@ import { describeError, errorMessage } from '../errors/error-text.js';
 import { OUTBOX_DATA_SOURCE, OUTBOX_OPTIONS } from '../outbox.constants.js';
 import { OutboxInstrumentation } from '../instrumentation/outbox-instrumentation.js';
 import type { ClaimedEvent } from '../message/claimed-event.js';
+import { PreparedClaimLostError } from './prepared-claim-lost.error.js';
 import { OutboxRelayStore, type EventFailure } from './outbox-relay.store.js';
 import { EventBreaksConnectionError } from '../errors/event-breaks-connection.error.js';
 import { OutboxPublishError } from '../errors/outbox-publish.error.js';
@@ -400,11 +401,13 @@ export class OutboxRelayService {
       };
     } catch (error) {
       if (open) await this.store.rollback(runner.manager).catch(() => undefined);
-      throw error;
+      if (!(error instanceof PreparedClaimLostError)) throw error;
     } finally {
       release();
       await runner.release();
     }
+    // The claim failed before anything was published, and the store now claims unprepared.
+    return this.relayBatch();
   }
 
   /**

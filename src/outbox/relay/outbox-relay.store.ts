@@ -1,4 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { ResolvedOutboxOptions } from '../config/outbox-options.interface.js';
 import { qualifiedTableName } from '../config/sql-identifier.js';
@@ -6,7 +7,9 @@ import type { ClaimedEvent } from '../message/claimed-event.js';
 import type { EventEnvelope } from '../message/event-envelope.js';
 import type { OutboxMessage } from '../message/outbox-message.js';
 import { OUTBOX_OPTIONS } from '../outbox.constants.js';
-import { runOutboxQuery } from '../table/run-outbox-query.js';
+import { OutboxTableMissingError } from '../errors/outbox-table-missing.error.js';
+import { runOutboxQuery, sqlState } from '../table/run-outbox-query.js';
+import { PreparedClaimLostError } from './prepared-claim-lost.error.js';
 
 /** A publish that failed for this event, to be retried later or given up. */
 export interface EventFailure {
@@ -36,6 +39,19 @@ export interface ClaimedBatch {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
+/**
+ * What PostgreSQL answers when a named statement its client prepared is not on the server
+ * connection (26000), or one of that name already is (42P05): both mean a proxy moved the
+ * client between server connections.
+ */
+const STATEMENT_LOST = new Set(['26000', '42P05']);
+const UNDEFINED_TABLE = '42P01';
+
+/** The part of pg's client the prepared claim uses. */
+interface PgClient {
+  query<R>(config: { name: string; text: string }): Promise<{ rows: R[] }>;
+}
+
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
 interface Row {
@@ -62,7 +78,10 @@ interface Row {
  */
 @Injectable()
 export class OutboxRelayStore {
+  private readonly logger = new Logger(OutboxRelayStore.name);
   private readonly table: string;
+  /** Whether the claim still goes out as a named (prepared) statement; see `claimRows`. */
+  private prepared: boolean;
   /**
    * Rows `o` a claim may take: pending, due, and not behind an earlier row of their aggregate
    * that waits for a retry or is dead-lettered. That last part comes before the LIMIT, so a
@@ -72,6 +91,7 @@ export class OutboxRelayStore {
 
   constructor(@Inject(OUTBOX_OPTIONS) private readonly options: ResolvedOutboxOptions) {
     this.table = qualifiedTableName(options.table, options.schema);
+    this.prepared = options.preparedStatements;
     const stuck = `s.published_at IS NULL AND s.attempts > 0
                AND (s.failed_at IS NOT NULL OR s.next_attempt_at > now())`;
     // A row below the first stuck row of the whole table is not behind one, and is not asked
@@ -97,9 +117,12 @@ export class OutboxRelayStore {
    *   until this transaction ends, and is looked at again by the next claim.
    */
   async claim(manager: EntityManager, limit: number): Promise<ClaimedBatch> {
+    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`claim limit ${limit}`);
     // Rows behind a stuck predecessor (retry pending, or dead letter) are skipped before the
-    // LIMIT, so a blocked aggregate cannot fill every batch and starve the others.
-    const rows = await this.run<Row[]>(
+    // LIMIT, so a blocked aggregate cannot fill every batch and starve the others. The limit
+    // is written into the text (an integer, checked above): a statement without parameters
+    // has one plan, which the prepared claim then never makes again.
+    const rows = await this.claimRows(
       manager,
       `WITH candidates AS (
          SELECT o.id, o.attempts, o.event_id, o.event_type, o.event_version, o.aggregate_type,
@@ -114,7 +137,7 @@ export class OutboxRelayStore {
            FROM ${this.table} o
           WHERE ${this.due}
           ORDER BY o.id
-          LIMIT $1
+          LIMIT ${limit}
             FOR UPDATE SKIP LOCKED
        ),
        -- Every row that can hold a candidate back is unpublished and not a candidate: it is
@@ -142,7 +165,6 @@ export class OutboxRelayStore {
                    AND e.id NOT IN (SELECT id FROM candidates)) AS ready
          FROM candidates c
         ORDER BY c.id`,
-      [limit],
     );
     const events: ClaimedEvent[] = [];
     for (const row of rows) {
@@ -169,6 +191,34 @@ export class OutboxRelayStore {
       events.length = 0;
     };
     return { locked: rows.length, events, release };
+  }
+
+  /**
+   * Runs the claim as a named statement on the transaction's own pg client: PostgreSQL plans
+   * it once per connection rather than for every batch, where planning took 0.65 ms and
+   * running it 0.15 ms for a one-event wake-up. Behind a proxy that loses named statements
+   * between transactions (PgBouncer in transaction mode before 1.21) the first loss turns
+   * this off for good: the batch is claimed again, unprepared, and a warning says so once.
+   */
+  private async claimRows(manager: EntityManager, sql: string): Promise<Row[]> {
+    const runner = manager.queryRunner;
+    if (!this.prepared || runner === undefined) return this.run<Row[]>(manager, sql);
+    const client = (await runner.connect()) as PgClient;
+    const name = `outbox_claim_${createHash('sha256').update(sql).digest('hex').slice(0, 16)}`;
+    try {
+      return (await client.query<Row>({ name, text: sql })).rows;
+    } catch (error) {
+      const state = sqlState(error);
+      if (state === UNDEFINED_TABLE) throw new OutboxTableMissingError(this.table);
+      if (state === undefined || !STATEMENT_LOST.has(state)) throw error;
+      if (this.prepared) {
+        this.prepared = false;
+        this.logger.warn(
+          `The relay's prepared claim was lost between transactions (SQLSTATE ${state}): a transaction-pooling proxy such as PgBouncer before 1.21 is in the way. Claims are planned each time from now on; set OUTBOX_PREPARED_STATEMENTS=false to start that way.`,
+        );
+      }
+      throw new PreparedClaimLostError(state);
+    }
   }
 
   /**

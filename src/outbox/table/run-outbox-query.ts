@@ -31,7 +31,8 @@ export async function runTableQuery<T = unknown>(
   }
 }
 
-function sqlState(error: unknown): string | undefined {
+/** PostgreSQL's SQLSTATE of an error from TypeORM (`driverError`) or from pg itself. */
+export function sqlState(error: unknown): string | undefined {
   const e = error as { code?: string; driverError?: { code?: string } };
   return e?.driverError?.code ?? e?.code;
 }
