@@ -48,10 +48,10 @@ describe('the prepared claim', () => {
     const store = new OutboxRelayStore(resolveOutboxOptions(outboxOptions({ table: table.table })));
     const runner = table.dataSource.createQueryRunner();
     try {
-      const claimOnce = async () => {
+      const claimOnce = async (limit = 10) => {
         await runner.startTransaction();
         try {
-          return await store.claim(runner.manager, 10);
+          return await store.claim(runner.manager, limit);
         } finally {
           await runner.rollbackTransaction();
         }
@@ -59,6 +59,10 @@ describe('the prepared claim', () => {
       await claimOnce();
       await claimOnce();
       expect(await preparedClaims((sql) => runner.query(sql))).toBe(1);
+      // Another batch size is another statement, prepared beside the first.
+      await claimOnce(3);
+      await claimOnce(10);
+      expect(await preparedClaims((sql) => runner.query(sql))).toBe(2);
 
       await runner.query('DEALLOCATE ALL');
       await expect(claimOnce()).rejects.toBeInstanceOf(PreparedClaimLostError);

@@ -348,14 +348,17 @@ export class OutboxRelayService {
     const startedAt = performance.now();
     const runner = this.dataSource.createQueryRunner();
     // Opened and ended by the store's own statements rather than the runner's transaction
-    // methods, which spend a round trip of their own before the limits can be set: a wake-up
-    // for one event then takes two round trips to PostgreSQL before its publish, not three.
-    // Open from the first statement on: `begin()` may fail after its START TRANSACTION.
+    // methods, which spend a round trip of their own: a wake-up for one event then takes one
+    // round trip to PostgreSQL before its publish, not three. Open from the first statement
+    // on: the claim may fail after its START TRANSACTION.
     let open = true;
     let release = () => {};
     try {
-      await this.store.begin(runner.manager, this.lockHoldLimitMs());
-      const batch = await this.store.claim(runner.manager, this.options.batchSize);
+      const batch = await this.store.openAndClaim(
+        runner.manager,
+        this.options.batchSize,
+        this.lockHoldLimitMs(),
+      );
       release = batch.release;
       const { locked, events } = batch;
       const outcomes =

@@ -47,9 +47,13 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 const STATEMENT_LOST = new Set(['26000', '42P05']);
 const UNDEFINED_TABLE = '42P01';
 
-/** The part of pg's client the prepared claim uses. */
+interface PgResult<R> {
+  rows: R[];
+}
+
+/** The part of pg's client the claim uses: text only, which pg sends as a simple query. */
 interface PgClient {
-  query<R>(config: { name: string; text: string }): Promise<{ rows: R[] }>;
+  query<R>(text: string): Promise<PgResult<R> | PgResult<R>[]>;
 }
 
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
@@ -80,8 +84,11 @@ interface Row {
 export class OutboxRelayStore {
   private readonly logger = new Logger(OutboxRelayStore.name);
   private readonly table: string;
-  /** Whether the claim still goes out as a named (prepared) statement; see `claimRows`. */
+  /** Whether the claim is still prepared; see `claimRows`. */
   private prepared: boolean;
+  /** The claims (by statement name) prepared on each pg client, that is, each connection. */
+  private readonly preparedOn = new WeakMap<object, Set<string>>();
+  private claimText: { limit: number; sql: string; name: string } | undefined;
   /**
    * Rows `o` a claim may take: pending, due, and not behind an earlier row of their aggregate
    * that waits for a retry or is dead-lettered. That last part comes before the LIMIT, so a
@@ -117,14 +124,40 @@ export class OutboxRelayStore {
    *   until this transaction ends, and is looked at again by the next claim.
    */
   async claim(manager: EntityManager, limit: number): Promise<ClaimedBatch> {
+    return this.claimed(await this.claimRows(manager, limit, ''));
+  }
+
+  /**
+   * Opens the relay's claim transaction, sets its limits and claims, in one round trip: a
+   * wake-up for one event reaches its publish after a single message to PostgreSQL. The
+   * transaction's statements and idle time are bounded (`ms`), and its commit returns before
+   * the WAL is flushed. A mark lost in a database crash only makes its rows pending again, to
+   * be published again and dropped by the broker's de-duplication: at-least-once allows that,
+   * and the relay's commits then no longer queue for the disk with the writers'. The settings
+   * are transaction-local, so they end with it, also behind PgBouncer in transaction mode. End
+   * it with `commit()` or `rollback()`; it is open even when this throws.
+   */
+  async openAndClaim(manager: EntityManager, limit: number, ms: number): Promise<ClaimedBatch> {
+    const bound = String(Math.trunc(ms));
+    const begin = `START TRANSACTION;
+       SELECT set_config('idle_in_transaction_session_timeout', '${bound}', true),
+              set_config('statement_timeout', '${bound}', true),
+              set_config('synchronous_commit', 'off', true);
+       `;
+    return this.claimed(await this.claimRows(manager, limit, begin));
+  }
+
+  /**
+   * The claim's text for `limit` rows. The limit is written in (an integer, checked here)
+   * rather than passed: a statement without parameters has one plan, which the prepared claim
+   * then never makes again; and statements sent together in one message take no parameters.
+   */
+  private claimSql(limit: number): { sql: string; name: string } {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`claim limit ${limit}`);
-    // Rows behind a stuck predecessor (retry pending, or dead letter) are skipped before the
-    // LIMIT, so a blocked aggregate cannot fill every batch and starve the others. The limit
-    // is written into the text (an integer, checked above): a statement without parameters
-    // has one plan, which the prepared claim then never makes again.
-    const rows = await this.claimRows(
-      manager,
-      `WITH candidates AS (
+    if (this.claimText?.limit !== limit) {
+      // Rows behind a stuck predecessor (retry pending, or dead letter) are skipped before the
+      // LIMIT, so a blocked aggregate cannot fill every batch and starve the others.
+      const sql = `WITH candidates AS (
          SELECT o.id, o.attempts, o.event_id, o.event_type, o.event_version, o.aggregate_type,
                 o.aggregate_id,
                 -- Text and a number rather than timestamps: pg would parse two Dates a row,
@@ -164,8 +197,14 @@ export class OutboxRelayStore {
                    AND e.id < c.id AND e.published_at IS NULL
                    AND e.id NOT IN (SELECT id FROM candidates)) AS ready
          FROM candidates c
-        ORDER BY c.id`,
-    );
+        ORDER BY c.id`;
+      const name = `outbox_claim_${createHash('sha256').update(sql).digest('hex').slice(0, 16)}`;
+      this.claimText = { limit, sql, name };
+    }
+    return this.claimText;
+  }
+
+  private claimed(rows: Row[]): ClaimedBatch {
     const events: ClaimedEvent[] = [];
     for (const row of rows) {
       if (!row.ready) continue;
@@ -194,23 +233,37 @@ export class OutboxRelayStore {
   }
 
   /**
-   * Runs the claim as a named statement on the transaction's own pg client: PostgreSQL plans
-   * it once per connection rather than for every batch, where planning took 0.65 ms and
-   * running it 0.15 ms for a one-event wake-up. Behind a proxy that loses named statements
-   * between transactions (PgBouncer in transaction mode before 1.21) the first loss turns
-   * this off for good: the batch is claimed again, unprepared, and a warning says so once.
+   * Runs `begin` (statements to send first, or nothing) and the claim, in one message on the
+   * transaction's own pg client. The claim is a prepared statement (SQL `PREPARE`, once per
+   * connection, then `EXECUTE`): PostgreSQL then plans it once per connection rather than for
+   * every batch, where planning took 0.65 ms and running it 0.15 ms for a one-event wake-up.
+   * Behind a proxy that loses prepared statements between transactions (PgBouncer in
+   * transaction mode before 1.21) the first loss turns this off for good: the batch is claimed
+   * again, unprepared, and a warning says so once.
    */
-  private async claimRows(manager: EntityManager, sql: string): Promise<Row[]> {
+  private async claimRows(manager: EntityManager, limit: number, begin: string): Promise<Row[]> {
+    const { sql, name } = this.claimSql(limit);
     const runner = manager.queryRunner;
-    if (!this.prepared || runner === undefined) return this.run<Row[]>(manager, sql);
+    if (runner === undefined) {
+      // A manager of no query runner (bench/explain-indexes records the SQL): one statement.
+      if (begin !== '') throw new TypeError('openAndClaim() needs a query runner’s manager');
+      return this.run<Row[]>(manager, sql);
+    }
     const client = (await runner.connect()) as PgClient;
-    const name = `outbox_claim_${createHash('sha256').update(sql).digest('hex').slice(0, 16)}`;
+    const prepared = this.prepared;
+    const names = this.preparedOn.get(client);
+    const statement = !prepared
+      ? sql
+      : names?.has(name)
+        ? `EXECUTE ${name}`
+        : `PREPARE ${name} AS ${sql}; EXECUTE ${name}`;
+    let results: PgResult<Row> | PgResult<Row>[];
     try {
-      return (await client.query<Row>({ name, text: sql })).rows;
+      results = await client.query<Row>(begin + statement);
     } catch (error) {
       const state = sqlState(error);
       if (state === UNDEFINED_TABLE) throw new OutboxTableMissingError(this.table);
-      if (state === undefined || !STATEMENT_LOST.has(state)) throw error;
+      if (!prepared || state === undefined || !STATEMENT_LOST.has(state)) throw error;
       if (this.prepared) {
         this.prepared = false;
         this.logger.warn(
@@ -219,6 +272,12 @@ export class OutboxRelayStore {
       }
       throw new PreparedClaimLostError(state);
     }
+    if (prepared) {
+      if (names) names.add(name);
+      else this.preparedOn.set(client, new Set([name]));
+    }
+    // Several statements in one message answer with one result each; the claim's is last.
+    return (Array.isArray(results) ? results[results.length - 1] : results).rows;
   }
 
   /**
@@ -233,26 +292,6 @@ export class OutboxRelayStore {
           WHERE ${this.due}) AS due`,
     );
     return row.due;
-  }
-
-  /**
-   * Opens the relay's claim transaction and sets its limits, in one round trip: its
-   * statements and idle time are bounded (`ms`), and its commit returns before the WAL is
-   * flushed. A mark lost in a database crash only makes its rows pending again, to be
-   * published again and dropped by the broker's de-duplication: at-least-once allows that, and
-   * the relay's commits then no longer queue for the disk with the writers'. Transaction-local
-   * settings, so they end with it, also behind PgBouncer in transaction mode. End it with
-   * `commit()` or `rollback()`.
-   */
-  async begin(manager: EntityManager, ms: number): Promise<void> {
-    // Two statements in one message can take no parameters; `limit` is an integer.
-    const limit = String(Math.trunc(ms));
-    await manager.query(
-      `START TRANSACTION;
-       SELECT set_config('idle_in_transaction_session_timeout', '${limit}', true),
-              set_config('statement_timeout', '${limit}', true),
-              set_config('synchronous_commit', 'off', true)`,
-    );
   }
 
   async commit(manager: EntityManager): Promise<void> {
