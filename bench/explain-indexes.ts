@@ -147,9 +147,9 @@ async function libraryQueries(client: Client, table: string): Promise<Query[]> {
       statements: await record(() => store.hasDue(manager)),
     },
     {
-      name: `relay: mark ${pendingIds.length} published (OutboxRelayStore.markPublished)`,
+      name: `relay: mark ${pendingIds.length} published (OutboxRelayStore.markStatement, sent with the COMMIT)`,
       indexes: ['_pkey'],
-      statements: await record(() => store.markPublished(manager, pendingIds)),
+      statements: [{ sql: store.markStatement(pendingIds), parameters: [] }],
     },
     {
       name: 'relay: record failures (OutboxRelayStore.recordFailures)',
