@@ -147,9 +147,9 @@ async function libraryQueries(client: Client, table: string): Promise<Query[]> {
       statements: await record(() => store.hasDue(manager)),
     },
     {
-      name: `relay: mark ${pendingIds.length} published (OutboxRelayStore.markStatement, sent with the COMMIT)`,
+      name: `relay: mark ${pendingIds.length} published (OutboxRelayStore.markPublished)`,
       indexes: ['_pkey'],
-      statements: [{ sql: store.markStatement(pendingIds), parameters: [] }],
+      statements: await record(() => store.markPublished(manager, pendingIds)),
     },
     {
       name: 'relay: record failures (OutboxRelayStore.recordFailures)',

@@ -369,13 +369,13 @@ export class OutboxRelayService {
       const acknowledged = acks.map((o) => o.id);
       const failed = outcomes.filter((o): o is FailedOutcome => o.status === 'failed');
       const outage = outageOf(failed, acknowledged.length);
+      await this.store.markPublished(runner.manager, acknowledged);
       const charged = chargedFailures(failed, outage);
       const failures = this.failures(charged, events);
       await this.store.recordFailures(runner.manager, failures);
-      // Marks what was acknowledged, and commits. A crash before this commit leaves
-      // acknowledged rows pending: they are published again and the broker drops the copy by
-      // event id. That is the at-least-once in the guarantee.
-      await this.store.commit(runner.manager, acknowledged);
+      // A crash before this commit leaves acknowledged rows pending: they are published again
+      // and the broker drops the copy by event id. That is the at-least-once in the guarantee.
+      await this.store.commit(runner.manager);
       open = false;
       const duplicates = acks.filter((a) => a.duplicate).length;
       this.count(acks.length, duplicates, failures);

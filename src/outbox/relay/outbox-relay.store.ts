@@ -294,15 +294,8 @@ export class OutboxRelayStore {
     return row.due;
   }
 
-  /**
-   * Marks `published` published (with a retention of 0, deletes them) and commits, in one
-   * message: a round trip fewer per batch than a mark and then a COMMIT.
-   */
-  async commit(manager: EntityManager, published: readonly string[] = []): Promise<void> {
-    await this.run(
-      manager,
-      published.length > 0 ? `${this.markStatement(published)};\nCOMMIT` : 'COMMIT',
-    );
+  async commit(manager: EntityManager): Promise<void> {
+    await manager.query('COMMIT');
   }
 
   /** Harmless when no transaction is open. */
@@ -311,16 +304,18 @@ export class OutboxRelayStore {
   }
 
   /**
-   * The mark of `ids` as one statement. The ids are written in, since a statement sent with
-   * COMMIT in one message takes no parameters; they are the database's own bigints, and
-   * anything else is refused.
+   * Marks rows published, in one statement; with a retention of 0 it deletes them instead.
+   * Call it in the transaction that claimed them.
    */
-  markStatement(ids: readonly string[]): string {
-    const list = ids.join(',');
-    if (!/^\d+(,\d+)*$/.test(list)) throw new TypeError('row ids must be integers');
-    return this.options.retentionMs === 0
-      ? `DELETE FROM ${this.table} WHERE id = ANY('{${list}}'::bigint[])`
-      : `UPDATE ${this.table} SET published_at = now() WHERE id = ANY('{${list}}'::bigint[])`;
+  async markPublished(manager: EntityManager, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.run(
+      manager,
+      this.options.retentionMs === 0
+        ? `DELETE FROM ${this.table} WHERE id = ANY($1::bigint[])`
+        : `UPDATE ${this.table} SET published_at = now() WHERE id = ANY($1::bigint[])`,
+      [ids],
+    );
   }
 
   /**
