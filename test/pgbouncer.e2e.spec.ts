@@ -83,6 +83,11 @@ describe('behind PgBouncer in transaction mode', () => {
     expect(app.logger.entries.map((e) => e.message)).not.toContainEqual(
       expect.stringMatching(/^Listening for new events/),
     );
+    // PgBouncer may or may not have moved a client to another server connection here; if it
+    // did, the prepared claim was lost, and that is said once, whatever the batches.
+    expect(
+      app.logger.entries.filter((e) => /prepared claim was lost/.test(e.message)).length,
+    ).toBeLessThanOrEqual(1);
   });
 
   it('with a direct OUTBOX_WAKEUP_DATABASE_URL, a commit is published in milliseconds, with no cron tick', async () => {

@@ -20,7 +20,7 @@ const preparedClaims = async (query: (sql: string) => Promise<{ n: number }[]>) 
 
 /**
  * The relay's claim as a prepared statement, and what happens when the server connection no
- * longer has it, as behind PgBouncer in transaction mode before 1.21. `DEALLOCATE ALL` on the
+ * longer has it, as behind PgBouncer in transaction mode. `DEALLOCATE ALL` on the
  * connection that prepared it makes that loss happen on purpose.
  */
 describe('the prepared claim', () => {

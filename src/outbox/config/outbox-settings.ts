@@ -116,7 +116,7 @@ export const OUTBOX_SETTINGS = [
     env: 'OUTBOX_PREPARED_STATEMENTS',
     default: 'true',
     description:
-      "Prepare the relay's claim once per connection instead of planning it for every batch; turns itself off when a proxy loses it (PgBouncer in transaction mode before 1.21)",
+      "Prepare the relay's claim once per connection instead of planning it for every batch; turns itself off the first time a transaction-pooling proxy (PgBouncer in transaction mode) loses it",
     schema: flag,
   }),
   defineSetting({

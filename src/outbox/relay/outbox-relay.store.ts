@@ -238,7 +238,8 @@ export class OutboxRelayStore {
    * connection, then `EXECUTE`): PostgreSQL then plans it once per connection rather than for
    * every batch, where planning took 0.65 ms and running it 0.15 ms for a one-event wake-up.
    * Behind a proxy that loses prepared statements between transactions (PgBouncer in
-   * transaction mode before 1.21) the first loss turns this off for good: the batch is claimed
+   * transaction mode, which since 1.21 keeps only protocol-level ones, not SQL `PREPARE`)
+   * the first loss turns this off for good: the batch is claimed
    * again, unprepared, and a warning says so once.
    */
   private async claimRows(manager: EntityManager, limit: number, begin: string): Promise<Row[]> {
@@ -267,7 +268,7 @@ export class OutboxRelayStore {
       if (this.prepared) {
         this.prepared = false;
         this.logger.warn(
-          `The relay's prepared claim was lost between transactions (SQLSTATE ${state}): a transaction-pooling proxy such as PgBouncer before 1.21 is in the way. Claims are planned each time from now on; set OUTBOX_PREPARED_STATEMENTS=false to start that way.`,
+          `The relay's prepared claim was lost between transactions (SQLSTATE ${state}): a transaction-pooling proxy such as PgBouncer in transaction mode is in the way. Claims are planned each time from now on; set OUTBOX_PREPARED_STATEMENTS=false to start that way.`,
         );
       }
       throw new PreparedClaimLostError(state);

@@ -1,7 +1,8 @@
 /**
  * The claim's prepared statement was not on the server connection its client expected: a
- * transaction-pooling proxy (PgBouncer before 1.21, or without `max_prepared_statements`)
- * ran the transaction on another one. The relay rolls the batch back and claims again,
+ * transaction-pooling proxy ran the transaction on another one. PgBouncer in transaction mode
+ * does; since 1.21 it keeps protocol-level prepared statements, but not those of SQL
+ * `PREPARE`, which the claim uses. The relay rolls the batch back and claims again,
  * unprepared from then on. Nothing was published, so nothing is lost or sent twice.
  * @internal
  */
