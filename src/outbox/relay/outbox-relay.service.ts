@@ -29,6 +29,8 @@ const BROKER_PROBE_INTERVAL_MS = 50;
 
 interface BatchResult {
   readonly locked: number;
+  /** Locked but not published: an earlier event of their aggregate is not done. */
+  readonly heldBack: number;
   readonly published: number;
   /** Failures charged to their events (attempt counted, retry scheduled or given up). */
   readonly eventFailures: readonly FailedOutcome[];
@@ -249,38 +251,54 @@ export class OutboxRelayService {
       published: 0,
     };
     const workers: Promise<void>[] = [];
+    let active = 0;
+    // This round's batches in flight and ended; and a signal settled whenever one ends.
+    let open = 0;
+    let ended = 0;
+    let batchEnded = signal();
     const worker = async () => {
-      while (!round.outage && !this.stopping) {
-        const batch = await this.relayBatch();
-        if (batch.outage) {
-          round.outage ??= batch;
-          return;
-        }
-        round.published += batch.published;
-        if (batch.eventFailures.length > 0) {
-          // One line per batch, never per event.
-          round.warning = `${batch.eventFailures.length} of ${batch.locked} events failed and will be retried or given up; first: ${batch.eventFailures[0].error.message}`;
-          this.logger.warn(round.warning, {
-            ...this.logFields(),
-            locked: batch.locked,
-            published: batch.published,
-            failed: batch.eventFailures.length,
-            deadLettered: batch.deadLettered,
-            errorKind: batch.eventFailures[0].failure,
-            failuresByKind: countKinds(batch.eventFailures),
+      active++;
+      try {
+        while (!round.outage && !this.stopping) {
+          const endedBefore = ended;
+          open++;
+          const batch = await this.relayBatch().finally(() => {
+            open--;
+            ended++;
+            batchEnded.resolve();
+            batchEnded = signal();
           });
+          if (batch.outage) {
+            round.outage ??= batch;
+            return;
+          }
+          round.published += batch.published;
+          if (batch.eventFailures.length > 0) this.warnFailures(batch, round);
+          const backlog = batch.locked >= this.options.batchSize && batch.published > 0;
+          // Busy: writers may stop notifying, which would make their commits queue. So with a
+          // backlog, and, with a linger, after any batch with rows: the relay polls next. Without
+          // one, a batch that merely had rows does not make it busy: at a few events a second
+          // that cost two flag writes and a claim for every event, on its way to the next one.
+          if (batch.locked > 0 && (backlog || this.options.relayLingerMs > 0)) {
+            await this.advertiseBusy();
+          }
+          if (!backlog) {
+            // A full batch held back whole is, as a rule, behind this relay's other batch,
+            // which took the earlier events of the same aggregates: look again once that one
+            // has ended. Ending here instead left one batch in flight to the end of the drain,
+            // or ended the drain with events pending. Held back by another relay, it ends.
+            const heldWhole =
+              batch.locked >= this.options.batchSize && batch.heldBack === batch.locked;
+            if (!heldWhole) return;
+            if (open > 0) await batchEnded.promise;
+            else if (ended - endedBefore === 1) return;
+            continue;
+          }
+          // A full batch means a backlog: put another batch in flight beside this one.
+          if (active < this.options.relayConcurrency) workers.push(worker());
         }
-        const backlog = batch.locked >= this.options.batchSize && batch.published > 0;
-        // Busy: writers may stop notifying, which would make their commits queue. So with a
-        // backlog, and, with a linger, after any batch with rows: the relay polls next. Without
-        // one, a batch that merely had rows does not make it busy: at a few events a second
-        // that cost two flag writes and a claim for every event, on its way to the next one.
-        if (batch.locked > 0 && (backlog || this.options.relayLingerMs > 0)) {
-          await this.advertiseBusy();
-        }
-        if (!backlog) return;
-        // A full batch means a backlog: put another batch in flight beside this one.
-        if (workers.length < this.options.relayConcurrency) workers.push(worker());
+      } finally {
+        active--;
       }
     };
     workers.push(worker());
@@ -293,6 +311,20 @@ export class OutboxRelayService {
     }
     if (rejected) throw rejected.reason;
     return round;
+  }
+
+  /** One line per batch with failures, never per event. */
+  private warnFailures(batch: BatchResult, round: { warning?: string }): void {
+    round.warning = `${batch.eventFailures.length} of ${batch.locked} events failed and will be retried or given up; first: ${batch.eventFailures[0].error.message}`;
+    this.logger.warn(round.warning, {
+      ...this.logFields(),
+      locked: batch.locked,
+      published: batch.published,
+      failed: batch.eventFailures.length,
+      deadLettered: batch.deadLettered,
+      errorKind: batch.eventFailures[0].failure,
+      failuresByKind: countKinds(batch.eventFailures),
+    });
   }
 
   /** Tells writers they need not notify: the relay is draining and will look again anyway. */
@@ -397,6 +429,7 @@ export class OutboxRelayService {
       }
       return {
         locked,
+        heldBack: locked - events.length,
         published: acknowledged.length,
         eventFailures: charged,
         outage,
@@ -501,6 +534,13 @@ export class OutboxRelayService {
     // The batch, a probe of the broker, the suspect published alone and a second probe.
     return this.options.publishTimeoutMs * 4 + 10_000;
   }
+}
+
+/** A promise and what settles it (`Promise.withResolvers`, which Node 20 lacks). */
+function signal(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = () => {};
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
 }
 
 /** How many failures of each kind (`retry`, `never`, ...) a batch had. */
