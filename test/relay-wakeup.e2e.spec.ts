@@ -114,8 +114,10 @@ describe('LISTEN/NOTIFY wake-up', () => {
         (await listenerPid()) && (await idleFlag()) === 1 && !app.relay.getStatus().running,
       { what: 'the relay listening and idle' },
     );
-    // Calls through: the flag is still written, this only counts the writes.
-    const advertise = jest.spyOn(app.app.get(OutboxWakeupService), 'advertiseIdle');
+    // Call through: the flag is still written, these only count the writes, alone or with a claim.
+    const wakeup = app.app.get(OutboxWakeupService);
+    const advertise = jest.spyOn(wakeup, 'advertiseIdle');
+    const withClaim = jest.spyOn(wakeup, 'advertiseIdleStatement');
     await record(app, 'lone');
     await eventually(
       () => app.relay.getStatus().publishedTotal === 1 && !app.relay.getStatus().running,
@@ -123,7 +125,34 @@ describe('LISTEN/NOTIFY wake-up', () => {
     );
     // Busy would cost two flag writes and an empty claim for every lone event.
     expect(advertise).not.toHaveBeenCalledWith(false);
+    expect(withClaim).not.toHaveBeenCalledWith(false);
     expect(await idleFlag()).toBe(1);
+  });
+
+  it('writes the flag through a backlog with its claims, in no round trip of its own', async () => {
+    const { table, start, idleFlag, listenerPid } = await setup();
+    const writer = await start({ relayEnabled: false });
+    const app = await start({ batchSize: 5, relayConcurrency: 1 });
+    await eventually(
+      async () =>
+        (await listenerPid()) && (await idleFlag()) === 1 && !app.relay.getStatus().running,
+      { what: 'the relay listening and idle' },
+    );
+    const wakeup = app.app.get(OutboxWakeupService);
+    const advertise = jest.spyOn(wakeup, 'advertiseIdle');
+    const withClaim = jest.spyOn(wakeup, 'advertiseIdleStatement');
+    const backlog = Array.from({ length: 50 }, (_, n) => PulseCreated.create(`b-${n}`, { n }));
+    await table.dataSource.transaction((m) => writer.repository.add(m, backlog));
+    await eventually(
+      () => app.relay.getStatus().publishedTotal === 50 && !app.relay.getStatus().running,
+      { what: 'the backlog drained' },
+    );
+    // Busy while the batches came back full, idle again once it ran dry: both sent ahead of a
+    // claim, in its message.
+    expect(withClaim.mock.calls).toEqual([[false], [true]]);
+    expect(advertise).not.toHaveBeenCalled();
+    expect(await idleFlag()).toBe(1);
+    expect((await table.counts()).pending).toBe(0);
   });
 
   it('a relay that starts while the flag is 0, with nothing to do, sets it and is woken', async () => {

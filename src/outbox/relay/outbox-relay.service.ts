@@ -70,6 +70,8 @@ export class OutboxRelayService {
    * ever wake it.
    */
   private advertised: boolean | undefined;
+  /** A write of the idle flag that the next claim carries in its message; see `advertiseWithClaim`. */
+  private queuedAdvert: boolean | undefined;
   private readonly wakeupHandlers = {
     onWake: () => void this.drain(),
     onListening: () => {
@@ -201,7 +203,7 @@ export class OutboxRelayService {
         if (this.stopping) break;
         if (this.wokenDuringDrain) {
           // Events keep coming while it drains: busy, as with a backlog.
-          await this.advertiseBusy();
+          if (this.advertised !== false) this.advertiseWithClaim(false);
           continue;
         }
         if (this.wakeup.listening && this.advertised !== true) {
@@ -212,8 +214,7 @@ export class OutboxRelayService {
           // Advertise first, then look once more: a writer that read the flag before it
           // changed sent no notification, and its event is found by this last claim. Marked
           // before the write, so that a tick asking for it again meanwhile is not overwritten.
-          this.advertised = true;
-          await this.wakeup.advertiseIdle(true);
+          this.advertiseWithClaim(true);
           continue;
         }
         break;
@@ -225,6 +226,15 @@ export class OutboxRelayService {
         errorName: error instanceof Error ? error.name : typeof error,
       });
     } finally {
+      // A write no claim took (the relay is stopping): made on its own, as an idle relay that
+      // left the flag at 0 would never be woken.
+      const queued = this.queuedAdvert;
+      this.queuedAdvert = undefined;
+      if (queued !== undefined) {
+        await this.wakeup.advertiseIdle(queued).catch(() => {
+          this.advertised = undefined;
+        });
+      }
       this.status = {
         ...this.status,
         lastTickCompletedAt: new Date(),
@@ -279,7 +289,10 @@ export class OutboxRelayService {
           // backlog, and, with a linger, after any batch with rows: the relay polls next. Without
           // one, a batch that merely had rows does not make it busy: at a few events a second
           // that cost two flag writes and a claim for every event, on its way to the next one.
-          if (batch.locked > 0 && (backlog || this.options.relayLingerMs > 0)) {
+          // With a backlog the next claim carries it; a relay about to linger writes it now.
+          if (backlog) {
+            if (this.advertised !== false) this.advertiseWithClaim(false);
+          } else if (batch.locked > 0 && this.options.relayLingerMs > 0) {
             await this.advertiseBusy();
           }
           if (!backlog) {
@@ -331,7 +344,19 @@ export class OutboxRelayService {
   private async advertiseBusy(): Promise<void> {
     if (this.advertised === false) return;
     this.advertised = false;
+    this.queuedAdvert = undefined;
     await this.wakeup.advertiseIdle(false);
+  }
+
+  /**
+   * Tells writers whether to notify (true: this relay waits for a notification) in the
+   * message of the claim that comes next, before the claim: no round trip of its own, on the
+   * path of every wake-up. Only where a claim does come next; marked at once, so that a tick
+   * asking for the flag again meanwhile (`advertised` undefined) is not overwritten.
+   */
+  private advertiseWithClaim(idle: boolean): void {
+    this.advertised = idle;
+    this.queuedAdvert = idle;
   }
 
   /**
@@ -385,11 +410,14 @@ export class OutboxRelayService {
     // on: the claim may fail after its START TRANSACTION.
     let open = true;
     let release = () => {};
+    const advert = this.queuedAdvert;
+    this.queuedAdvert = undefined;
     try {
       const batch = await this.store.openAndClaim(
         runner.manager,
         this.options.batchSize,
         this.lockHoldLimitMs(),
+        advert === undefined ? '' : this.wakeup.advertiseIdleStatement(advert),
       );
       release = batch.release;
       const { locked, events } = batch;
@@ -436,6 +464,8 @@ export class OutboxRelayService {
         deadLettered: failures.filter((f) => f.giveUp).length,
       };
     } catch (error) {
+      // Whether the flag was written before the failure is not known: write it again later.
+      if (advert !== undefined) this.advertised = undefined;
       if (open) await this.store.rollback(runner.manager).catch(() => undefined);
       if (!(error instanceof PreparedClaimLostError)) throw error;
     } finally {

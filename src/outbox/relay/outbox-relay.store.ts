@@ -135,11 +135,18 @@ export class OutboxRelayStore {
    * be published again and dropped by the broker's de-duplication: at-least-once allows that,
    * and the relay's commits then no longer queue for the disk with the writers'. The settings
    * are transaction-local, so they end with it, also behind PgBouncer in transaction mode. End
-   * it with `commit()` or `rollback()`; it is open even when this throws.
+   * it with `commit()` or `rollback()`; it is open even when this throws. `before` goes first
+   * in the same message: statements whose effect does not wait for the transaction, such as
+   * writing the relay's idle flag (a sequence, which no rollback undoes).
    */
-  async openAndClaim(manager: EntityManager, limit: number, ms: number): Promise<ClaimedBatch> {
+  async openAndClaim(
+    manager: EntityManager,
+    limit: number,
+    ms: number,
+    before = '',
+  ): Promise<ClaimedBatch> {
     const bound = String(Math.trunc(ms));
-    const begin = `START TRANSACTION;
+    const begin = `${before}START TRANSACTION;
        SELECT set_config('idle_in_transaction_session_timeout', '${bound}', true),
               set_config('statement_timeout', '${bound}', true),
               set_config('synchronous_commit', 'off', true);

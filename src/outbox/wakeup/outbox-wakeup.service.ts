@@ -114,10 +114,16 @@ export class OutboxWakeupService {
    * writer sees the new value from its next statement on.
    */
   async advertiseIdle(idle: boolean): Promise<void> {
-    await this.dataSource.query(`SELECT setval($1::regclass, $2)`, [
-      this.idleSequence,
-      idle ? 1 : 0,
-    ]);
+    await this.dataSource.query(this.advertiseIdleStatement(idle));
+  }
+
+  /**
+   * `advertiseIdle()` as a statement to send ahead of others in one message: the relay's claim
+   * carries it, so telling writers costs no round trip of its own. The sequence's name is a
+   * checked identifier, so it can stand in a literal.
+   */
+  advertiseIdleStatement(idle: boolean): string {
+    return `SELECT setval('${this.idleSequence}'::regclass, ${idle ? 1 : 0});\n`;
   }
 
   /** Releases the connection; called before the DataSource closes. */
