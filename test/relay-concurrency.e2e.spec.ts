@@ -25,11 +25,28 @@ describe('a relay with two batches in flight', () => {
     await (await stream.connect()).create();
   });
 
-  afterAll(async () => {
+  afterEach(async () => {
     await app?.app.close();
+    app = undefined;
+    await table.dataSource.query(`DELETE FROM "${table.table}"`);
+  });
+
+  afterAll(async () => {
     await stream.destroy();
     await table.drop();
   });
+
+  /** Counts the relay's claims, calling through to the real store. */
+  function countClaims(relay: RelayApp): { claims: number } {
+    const store = relay.app.get(OutboxRelayStore, { strict: false });
+    const openAndClaim = store.openAndClaim.bind(store);
+    const counter = { claims: 0 };
+    store.openAndClaim = (...args) => {
+      counter.claims++;
+      return openAndClaim(...args);
+    };
+    return counter;
+  }
 
   it('keeps both in flight after a batch is held back behind the other', async () => {
     app = await startRelayApp({
@@ -83,5 +100,51 @@ describe('a relay with two batches in flight', () => {
       .filter((body) => body.aggregate_id === 'hot')
       .map((body) => body.payload.n);
     expect(hotInStream).toEqual(hot.map((_, n) => n));
+  });
+
+  it('ends its drain when another relay holds the batch back, rather than claiming it over and over', async () => {
+    app = await startRelayApp({
+      ...outboxOn(table, stream),
+      relayCron: NEVER,
+      relayWakeup: 'off',
+      batchSize: 1,
+      relayConcurrency: 2,
+    });
+    await app.relay.drain();
+    const [first, ...rest] = Array.from({ length: 4 }, (_, n) =>
+      PulseCreated.create('held-elsewhere', { n }),
+    );
+    const free = PulseCreated.create('free', { n: 0 });
+    const relayed = app;
+    await table.dataSource.transaction((m) => relayed.repository.add(m, [first, free, ...rest]));
+    // "Another relay": a transaction that holds the aggregate's first event, unpublished.
+    const other = table.dataSource.createQueryRunner();
+    const counter = countClaims(app);
+    try {
+      await other.startTransaction();
+      await other.query(`SELECT id FROM "${table.table}" WHERE event_id = $1 FOR UPDATE`, [
+        first.eventId,
+      ]);
+      // The free event makes a full batch with a publish, so a second batch goes in flight;
+      // then both come back held whole, behind the row this relay does not hold.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        app.relay.drain(),
+        new Promise((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`the drain did not end: ${counter.claims} claims so far`)),
+            5_000,
+          );
+        }),
+      ]).finally(() => clearTimeout(timer));
+      expect(await table.publishedEventIds()).toEqual([free.eventId]);
+      // The free one's claim, then at most one held claim per worker and a last empty look.
+      expect(counter.claims).toBeLessThanOrEqual(4);
+    } finally {
+      await other.rollbackTransaction();
+      await other.release();
+    }
+    await app.relay.drain();
+    expect((await table.counts()).pending).toBe(0);
   });
 });

@@ -262,22 +262,30 @@ export class OutboxRelayService {
     };
     const workers: Promise<void>[] = [];
     let active = 0;
-    // This round's batches in flight and ended; and a signal settled whenever one ends.
+    // This round's batches in flight, those that published something, and a signal settled
+    // whenever one ends.
     let open = 0;
-    let ended = 0;
+    let progressed = 0;
     let batchEnded = signal();
+    // Set once a worker gave up on rows another relay holds back: no worker is added after it.
+    let contended = false;
     const worker = async () => {
       active++;
+      let retried = false;
+      let crowded = 0;
       try {
         while (!round.outage && !this.stopping) {
-          const endedBefore = ended;
+          const progressedBefore = progressed;
+          let batch: BatchResult;
           open++;
-          const batch = await this.relayBatch().finally(() => {
+          try {
+            batch = await this.relayBatch();
+            if (batch.published > 0) progressed++;
+          } finally {
             open--;
-            ended++;
             batchEnded.resolve();
             batchEnded = signal();
-          });
+          }
           if (batch.outage) {
             round.outage ??= batch;
             return;
@@ -297,18 +305,36 @@ export class OutboxRelayService {
           }
           if (!backlog) {
             // A full batch held back whole is, as a rule, behind this relay's other batch,
-            // which took the earlier events of the same aggregates: look again once that one
-            // has ended. Ending here instead left one batch in flight to the end of the drain,
-            // or ended the drain with events pending. Held back by another relay, it ends.
+            // which took the earlier events of the same aggregates: look again, once, after one
+            // of this relay's batches has published something since this one began. Ending
+            // here instead left one batch in flight to the end of the drain, or ended it with
+            // events pending. When none has, or the second look is held back whole too, other
+            // relays hold the earlier events: it ends, and no batch is added beside the others
+            // this round, since more claims would only lock rows that must wait.
             const heldWhole =
               batch.locked >= this.options.batchSize && batch.heldBack === batch.locked;
             if (!heldWhole) return;
-            if (open > 0) await batchEnded.promise;
-            else if (ended - endedBefore === 1) return;
+            while (!retried && open > 0 && progressed === progressedBefore) {
+              await batchEnded.promise;
+            }
+            if (retried || progressed === progressedBefore) {
+              contended = true;
+              return;
+            }
+            retried = true;
             continue;
           }
+          retried = false;
+          crowded = batch.heldBack * 2 > batch.locked ? crowded + 1 : 0;
+          if (crowded >= 2 && active > 1) {
+            // Most of two full batches in a row waited on earlier events that other batches
+            // hold: more batches are in flight than the backlog's aggregates allow, as with
+            // several relays on a backlog of few aggregates. One fewer claims less for nothing.
+            contended = true;
+            return;
+          }
           // A full batch means a backlog: put another batch in flight beside this one.
-          if (active < this.options.relayConcurrency) workers.push(worker());
+          if (active < this.options.relayConcurrency && !contended) workers.push(worker());
         }
       } finally {
         active--;
