@@ -36,6 +36,19 @@ describe('a relay with two batches in flight', () => {
     await table.drop();
   });
 
+  /**
+   * One event a batch, two batches in flight: two batches claimed at once take one aggregate's
+   * next two events, and the second is held back behind the first. Only the test drains.
+   */
+  const startTwoBatchRelay = () =>
+    startRelayApp({
+      ...outboxOn(table, stream),
+      relayCron: NEVER,
+      relayWakeup: 'off',
+      batchSize: 1,
+      relayConcurrency: 2,
+    });
+
   /** Counts the relay's claims, calling through to the real store. */
   function countClaims(relay: RelayApp): { claims: number } {
     const store = relay.app.get(OutboxRelayStore, { strict: false });
@@ -49,15 +62,7 @@ describe('a relay with two batches in flight', () => {
   }
 
   it('keeps both in flight after a batch is held back behind the other', async () => {
-    app = await startRelayApp({
-      ...outboxOn(table, stream),
-      relayCron: NEVER,
-      relayWakeup: 'off',
-      // One event a batch: two batches claimed at once take one aggregate's next two events,
-      // and the second is held back behind the first.
-      batchSize: 1,
-      relayConcurrency: 2,
-    });
+    app = await startTwoBatchRelay();
     const hot = Array.from({ length: HOT_EVENTS }, (_, n) => PulseCreated.create('hot', { n }));
     const others = Array.from({ length: OTHER_EVENTS }, (_, n) =>
       PulseCreated.create(`other-${n}`, { n }),
@@ -103,13 +108,7 @@ describe('a relay with two batches in flight', () => {
   });
 
   it('ends its drain when another relay holds the batch back, rather than claiming it over and over', async () => {
-    app = await startRelayApp({
-      ...outboxOn(table, stream),
-      relayCron: NEVER,
-      relayWakeup: 'off',
-      batchSize: 1,
-      relayConcurrency: 2,
-    });
+    app = await startTwoBatchRelay();
     await app.relay.drain();
     const [first, ...rest] = Array.from({ length: 4 }, (_, n) =>
       PulseCreated.create('held-elsewhere', { n }),

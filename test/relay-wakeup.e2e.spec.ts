@@ -77,6 +77,34 @@ describe('LISTEN/NOTIFY wake-up', () => {
     return { table, start, record, isPublished, idleFlag, setIdleFlag, listenerPid, tap };
   }
 
+  /**
+   * Waits until `app` listens and its first drain after LISTEN, which writes the flag, is over.
+   * A listener's pid, or the flag at 1, says neither: the pid shows from LISTEN on, before the
+   * self-check, and the flag starts at 1.
+   */
+  async function listeningAndIdle(app: RelayApp): Promise<void> {
+    // Logged right before that drain starts; drain() then joins it.
+    await eventually(
+      () => app.logger.entries.some((e) => /Listening for new events/.test(e.message)),
+      { what: 'the relay listening' },
+    );
+    await app.relay.drain();
+  }
+
+  /**
+   * Waits until `app` listens and its first drain after LISTEN is over, then counts its flag
+   * writes, alone or carried by a claim. The spies call through: the flag is still written.
+   */
+  async function flagWritesOnceIdle(app: RelayApp, idleFlag: () => Promise<number>) {
+    await listeningAndIdle(app);
+    expect(await idleFlag()).toBe(1);
+    const wakeup = app.app.get(OutboxWakeupService);
+    return {
+      advertise: jest.spyOn(wakeup, 'advertiseIdle'),
+      withClaim: jest.spyOn(wakeup, 'advertiseIdleStatement'),
+    };
+  }
+
   beforeAll(async () => {
     await (await stream.connect()).create();
   });
@@ -107,17 +135,9 @@ describe('LISTEN/NOTIFY wake-up', () => {
   });
 
   it('does not mark itself busy for a batch that merely had rows', async () => {
-    const { start, record, idleFlag, listenerPid } = await setup();
+    const { start, record, idleFlag } = await setup();
     const app = await start();
-    await eventually(
-      async () =>
-        (await listenerPid()) && (await idleFlag()) === 1 && !app.relay.getStatus().running,
-      { what: 'the relay listening and idle' },
-    );
-    // Call through: the flag is still written, these only count the writes, alone or with a claim.
-    const wakeup = app.app.get(OutboxWakeupService);
-    const advertise = jest.spyOn(wakeup, 'advertiseIdle');
-    const withClaim = jest.spyOn(wakeup, 'advertiseIdleStatement');
+    const { advertise, withClaim } = await flagWritesOnceIdle(app, idleFlag);
     await record(app, 'lone');
     await eventually(
       () => app.relay.getStatus().publishedTotal === 1 && !app.relay.getStatus().running,
@@ -129,18 +149,23 @@ describe('LISTEN/NOTIFY wake-up', () => {
     expect(await idleFlag()).toBe(1);
   });
 
+  it('does not mark itself busy for a cron tick that comes during a drain', async () => {
+    const { start, idleFlag } = await setup();
+    const app = await start();
+    const { advertise, withClaim } = await flagWritesOnceIdle(app, idleFlag);
+    // The second tick comes while the first one's drain is in flight: a look, not a sign of
+    // events coming, so writers must go on notifying.
+    await Promise.all([app.relay.tick(), app.relay.tick()]);
+    expect(advertise).not.toHaveBeenCalledWith(false);
+    expect(withClaim).not.toHaveBeenCalledWith(false);
+    expect(await idleFlag()).toBe(1);
+  });
+
   it('writes the flag through a backlog with its claims, in no round trip of its own', async () => {
-    const { table, start, idleFlag, listenerPid } = await setup();
+    const { table, start, idleFlag } = await setup();
     const writer = await start({ relayEnabled: false });
     const app = await start({ batchSize: 5, relayConcurrency: 1 });
-    await eventually(
-      async () =>
-        (await listenerPid()) && (await idleFlag()) === 1 && !app.relay.getStatus().running,
-      { what: 'the relay listening and idle' },
-    );
-    const wakeup = app.app.get(OutboxWakeupService);
-    const advertise = jest.spyOn(wakeup, 'advertiseIdle');
-    const withClaim = jest.spyOn(wakeup, 'advertiseIdleStatement');
+    const { advertise, withClaim } = await flagWritesOnceIdle(app, idleFlag);
     const backlog = Array.from({ length: 50 }, (_, n) => PulseCreated.create(`b-${n}`, { n }));
     await table.dataSource.transaction((m) => writer.repository.add(m, backlog));
     await eventually(
@@ -170,11 +195,9 @@ describe('LISTEN/NOTIFY wake-up', () => {
   });
 
   it('sets the flag again on a cron tick after another relay left it at 0', async () => {
-    const { start, idleFlag, setIdleFlag, listenerPid } = await setup();
+    const { start, idleFlag, setIdleFlag } = await setup();
     const app = await start();
-    await eventually(async () => (await listenerPid()) && (await idleFlag()) === 1, {
-      what: 'the relay listening and idle',
-    });
+    await listeningAndIdle(app);
     await setIdleFlag(0);
     await app.relay.tick();
     expect(await idleFlag()).toBe(1);

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ResolvedOutboxOptions } from '../config/outbox-options.interface.js';
 import { OutboxPublishError } from '../errors/outbox-publish.error.js';
+import { aggregateKey } from '../message/aggregate-key.js';
 import type { ClaimedEvent } from '../message/claimed-event.js';
 import { OUTBOX_OPTIONS } from '../outbox.constants.js';
 import { isBrokerSide } from './relay-decisions.js';
@@ -47,7 +48,7 @@ export class OutboxPublisher {
     const chains = new Map<string, ClaimedEvent[]>();
     for (const event of events) {
       const { aggregate_type, aggregate_id } = event.message.envelope;
-      const key = `${aggregate_type}\u0000${aggregate_id}`;
+      const key = aggregateKey(aggregate_type, aggregate_id);
       const chain = chains.get(key);
       if (chain) chain.push(event);
       else chains.set(key, [event]);

@@ -6,6 +6,7 @@ import { OUTBOX_DATA_SOURCE, OUTBOX_OPTIONS } from '../outbox.constants.js';
 import { OutboxInstrumentation } from '../instrumentation/outbox-instrumentation.js';
 import type { ClaimedEvent } from '../message/claimed-event.js';
 import { PreparedClaimLostError } from './prepared-claim-lost.error.js';
+import { OwnBatches } from './own-batches.js';
 import { OutboxRelayStore, type EventFailure } from './outbox-relay.store.js';
 import { EventBreaksConnectionError } from '../errors/event-breaks-connection.error.js';
 import { OutboxPublishError } from '../errors/outbox-publish.error.js';
@@ -31,6 +32,8 @@ interface BatchResult {
   readonly locked: number;
   /** Locked but not published: an earlier event of their aggregate is not done. */
   readonly heldBack: number;
+  /** Of those, the ones behind no batch of this relay's: other relays hold their predecessors. */
+  readonly heldElsewhere: number;
   readonly published: number;
   /** Failures charged to their events (attempt counted, retry scheduled or given up). */
   readonly eventFailures: readonly FailedOutcome[];
@@ -72,11 +75,16 @@ export class OutboxRelayService {
   private advertised: boolean | undefined;
   /** A write of the idle flag that the next claim carries in its message; see `advertiseWithClaim`. */
   private queuedAdvert: boolean | undefined;
+  /**
+   * Set when a look was asked for during a drain that is no sign of events coming (a cron tick,
+   * LISTEN taking effect): unlike a wake-up, it does not make the relay advertise itself busy.
+   */
+  private lookAgain = false;
   private readonly wakeupHandlers = {
     onWake: () => void this.drain(),
     onListening: () => {
       this.advertised = undefined;
-      void this.drain();
+      void this.look();
     },
   };
   private status: OutboxRelayStatus;
@@ -137,7 +145,20 @@ export class OutboxRelayService {
    */
   tick(): Promise<void> {
     this.advertised = undefined;
-    return this.drain();
+    return this.look();
+  }
+
+  /**
+   * A drain that does not say events are coming: one asked for during a drain makes it look
+   * once more before it ends, but not advertise itself busy. Writers would otherwise stop
+   * notifying around every tick, and one whose transaction read "busy" and committed after the
+   * relay's last look would wait for the next tick.
+   */
+  private look(): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    if (!this.inFlight) return this.drain();
+    this.lookAgain = true;
+    return this.inFlight.then(() => (this.lookAgain ? this.look() : undefined));
   }
 
   /** No batch starts after this; the one in flight finishes. */
@@ -191,6 +212,7 @@ export class OutboxRelayService {
       let dryAt: number | undefined;
       for (;;) {
         this.wokenDuringDrain = false;
+        this.lookAgain = false;
         const round = await this.drainRound();
         if (round.outage) {
           lastError = this.pauseForOutage(round.outage);
@@ -217,6 +239,8 @@ export class OutboxRelayService {
           this.advertiseWithClaim(true);
           continue;
         }
+        // A tick or LISTEN asked for a look after this round's claims: one more.
+        if (this.lookAgain) continue;
         break;
       }
     } catch (error) {
@@ -269,6 +293,7 @@ export class OutboxRelayService {
     let batchEnded = signal();
     // Set once a worker gave up on rows another relay holds back: no worker is added after it.
     let contended = false;
+    const own = new OwnBatches();
     const worker = async () => {
       active++;
       let retried = false;
@@ -279,7 +304,7 @@ export class OutboxRelayService {
           let batch: BatchResult;
           open++;
           try {
-            batch = await this.relayBatch();
+            batch = await this.relayBatch(own);
             if (batch.published > 0) progressed++;
           } finally {
             open--;
@@ -304,16 +329,20 @@ export class OutboxRelayService {
             await this.advertiseBusy();
           }
           if (!backlog) {
-            // A full batch held back whole is, as a rule, behind this relay's other batch,
-            // which took the earlier events of the same aggregates: look again, once, after one
-            // of this relay's batches has published something since this one began. Ending
-            // here instead left one batch in flight to the end of the drain, or ended it with
-            // events pending. When none has, or the second look is held back whole too, other
-            // relays hold the earlier events: it ends, and no batch is added beside the others
-            // this round, since more claims would only lock rows that must wait.
+            // A full batch held back whole behind this relay's other batches, which took the
+            // earlier events of the same aggregates, looks again once one of them has ended.
+            // Ending here instead left one batch in flight to the end of the drain, or ended it
+            // with events pending. Held back behind other relays' rows, it looks again, once,
+            // after one of this relay's batches published something since it began; else it
+            // ends, and no batch is added beside the others this round, since more claims
+            // would only lock rows that must wait.
             const heldWhole =
               batch.locked >= this.options.batchSize && batch.heldBack === batch.locked;
             if (!heldWhole) return;
+            if (batch.heldElsewhere === 0) {
+              if (open > 0) await batchEnded.promise;
+              continue;
+            }
             while (!retried && open > 0 && progressed === progressedBefore) {
               await batchEnded.promise;
             }
@@ -325,11 +354,13 @@ export class OutboxRelayService {
             continue;
           }
           retried = false;
-          crowded = batch.heldBack * 2 > batch.locked ? crowded + 1 : 0;
+          crowded = batch.heldBack * 2 > batch.locked && batch.heldElsewhere > 0 ? crowded + 1 : 0;
           if (crowded >= 2 && active > 1) {
-            // Most of two full batches in a row waited on earlier events that other batches
-            // hold: more batches are in flight than the backlog's aggregates allow, as with
-            // several relays on a backlog of few aggregates. One fewer claims less for nothing.
+            // Most of two full batches in a row waited on earlier events, some of them held by
+            // other relays: more batches are in flight than the backlog's aggregates allow, as
+            // with several relays on a backlog of few aggregates. One fewer claims less for
+            // nothing. A relay alone keeps its batches: two in flight drain faster even when
+            // they hold back each other's rows now and then.
             contended = true;
             return;
           }
@@ -427,7 +458,7 @@ export class OutboxRelayService {
     return { table: schema ? `${schema}.${table}` : table, batchSize };
   }
 
-  private async relayBatch(): Promise<BatchResult> {
+  private async relayBatch(own = new OwnBatches()): Promise<BatchResult> {
     const startedAt = performance.now();
     const runner = this.dataSource.createQueryRunner();
     // Opened and ended by the store's own statements rather than the runner's transaction
@@ -438,6 +469,7 @@ export class OutboxRelayService {
     let release = () => {};
     const advert = this.queuedAdvert;
     this.queuedAdvert = undefined;
+    const ownBatch = own.start();
     try {
       const batch = await this.store.openAndClaim(
         runner.manager,
@@ -447,6 +479,7 @@ export class OutboxRelayService {
       );
       release = batch.release;
       const { locked, events } = batch;
+      const heldElsewhere = own.claimed(ownBatch, events, batch.heldAggregates);
       const outcomes =
         events.length > 0
           ? await this.instrumentation.aroundPublish(events, () => this.publish(events))
@@ -484,6 +517,7 @@ export class OutboxRelayService {
       return {
         locked,
         heldBack: locked - events.length,
+        heldElsewhere,
         published: acknowledged.length,
         eventFailures: charged,
         outage,
@@ -495,11 +529,12 @@ export class OutboxRelayService {
       if (open) await this.store.rollback(runner.manager).catch(() => undefined);
       if (!(error instanceof PreparedClaimLostError)) throw error;
     } finally {
+      own.end(ownBatch);
       release();
       await runner.release();
     }
     // The claim failed before anything was published, and the store now claims unprepared.
-    return this.relayBatch();
+    return this.relayBatch(own);
   }
 
   /**

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { ResolvedOutboxOptions } from '../config/outbox-options.interface.js';
 import { qualifiedTableName } from '../config/sql-identifier.js';
+import { aggregateKey } from '../message/aggregate-key.js';
 import type { ClaimedEvent } from '../message/claimed-event.js';
 import type { EventEnvelope } from '../message/event-envelope.js';
 import type { OutboxMessage } from '../message/outbox-message.js';
@@ -27,6 +28,8 @@ export interface ClaimedBatch {
   readonly locked: number;
   /** The rows that may be published now, in id order. */
   readonly events: ClaimedEvent[];
+  /** The aggregates (`aggregateKey`) of the rows held back. */
+  readonly heldAggregates: string[];
   /**
    * Lets go of the batch's payloads and headers once it is done; its events must not be read
    * again. A young object that a dead but already promoted object still points to survives
@@ -213,8 +216,12 @@ export class OutboxRelayStore {
 
   private claimed(rows: Row[]): ClaimedBatch {
     const events: ClaimedEvent[] = [];
+    const heldAggregates: string[] = [];
     for (const row of rows) {
-      if (!row.ready) continue;
+      if (!row.ready) {
+        heldAggregates.push(aggregateKey(row.aggregate_type, row.aggregate_id));
+        continue;
+      }
       events.push({
         id: row.id,
         attempts: row.attempts,
@@ -236,7 +243,7 @@ export class OutboxRelayStore {
       rows.length = 0;
       events.length = 0;
     };
-    return { locked: rows.length, events, release };
+    return { locked: rows.length, events, heldAggregates, release };
   }
 
   /**
