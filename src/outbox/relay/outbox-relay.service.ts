@@ -458,7 +458,7 @@ export class OutboxRelayService {
     return { table: schema ? `${schema}.${table}` : table, batchSize };
   }
 
-  private async relayBatch(own = new OwnBatches()): Promise<BatchResult> {
+  private async relayBatch(own: OwnBatches): Promise<BatchResult> {
     const startedAt = performance.now();
     const runner = this.dataSource.createQueryRunner();
     // Opened and ended by the store's own statements rather than the runner's transaction
