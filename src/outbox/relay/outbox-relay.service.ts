@@ -293,19 +293,24 @@ export class OutboxRelayService {
     let batchEnded = signal();
     // Set once a worker gave up on rows another relay holds back: no worker is added after it.
     let contended = false;
+    let failed = false;
     const own = new OwnBatches();
     const worker = async () => {
       active++;
       let retried = false;
       let crowded = 0;
       try {
-        while (!round.outage && !this.stopping) {
+        while (!round.outage && !failed && !this.stopping) {
           const progressedBefore = progressed;
           let batch: BatchResult;
           open++;
           try {
             batch = await this.relayBatch(own);
             if (batch.published > 0) progressed++;
+          } catch (error) {
+            // The other loops stop after their batch: the drain ends, and says so, now.
+            failed = true;
+            throw error;
           } finally {
             open--;
             batchEnded.resolve();
