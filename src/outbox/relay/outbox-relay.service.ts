@@ -18,7 +18,9 @@ import { OutboxWakeupService } from '../wakeup/outbox-wakeup.service.js';
 import {
   chargedFailures,
   mayHideConnectionBreaker,
+  loopStep,
   nextStep,
+  type BatchShape,
   outageOf,
   outagePauseMs,
 } from './relay-decisions.js';
@@ -28,13 +30,7 @@ const LINGER_POLL_MS = 2;
 /** How often the relay asks whether the broker answers again after a lost connection. */
 const BROKER_PROBE_INTERVAL_MS = 50;
 
-interface BatchResult {
-  readonly locked: number;
-  /** Locked but not published: an earlier event of their aggregate is not done. */
-  readonly heldBack: number;
-  /** Of those, the ones behind no batch of this relay's: other relays hold their predecessors. */
-  readonly heldElsewhere: number;
-  readonly published: number;
+interface BatchResult extends BatchShape {
   /** Failures charged to their events (attempt counted, retry scheduled or given up). */
   readonly eventFailures: readonly FailedOutcome[];
   /** Set when the broker, not the events, failed: nothing was charged to the events. */
@@ -322,32 +318,24 @@ export class OutboxRelayService {
           }
           round.published += batch.published;
           if (batch.eventFailures.length > 0) this.warnFailures(batch, round);
-          const backlog = batch.locked >= this.options.batchSize && batch.published > 0;
+          const next = loopStep(batch, this.options.batchSize, crowded);
+          crowded = next.crowded;
           // Busy: writers may stop notifying, which would make their commits queue. So with a
           // backlog, and, with a linger, after any batch with rows: the relay polls next. Without
           // one, a batch that merely had rows does not make it busy: at a few events a second
           // that cost two flag writes and a claim for every event, on its way to the next one.
           // With a backlog the next claim carries it; a relay about to linger writes it now.
-          if (backlog) {
+          if (next.step === 'next' || next.step === 'crowded') {
             if (this.advertised !== false) this.advertiseWithClaim(false);
           } else if (batch.locked > 0 && this.options.relayLingerMs > 0) {
             await this.advertiseBusy();
           }
-          if (!backlog) {
-            // A full batch held back whole behind this relay's other batches, which took the
-            // earlier events of the same aggregates, looks again once one of them has ended.
-            // Ending here instead left one batch in flight to the end of the drain, or ended it
-            // with events pending. Held back behind other relays' rows, it looks again, once,
-            // after one of this relay's batches published something since it began; else it
-            // ends, and no batch is added beside the others this round, since more claims
-            // would only lock rows that must wait.
-            const heldWhole =
-              batch.locked >= this.options.batchSize && batch.heldBack === batch.locked;
-            if (!heldWhole) return;
-            if (batch.heldElsewhere === 0) {
-              if (open > 0) await batchEnded.promise;
-              continue;
-            }
+          if (next.step === 'end') return;
+          if (next.step === 'after-own') {
+            if (open > 0) await batchEnded.promise;
+            continue;
+          }
+          if (next.step === 'after-progress') {
             while (!retried && open > 0 && progressed === progressedBefore) {
               await batchEnded.promise;
             }
@@ -359,13 +347,7 @@ export class OutboxRelayService {
             continue;
           }
           retried = false;
-          crowded = batch.heldBack * 2 > batch.locked && batch.heldElsewhere > 0 ? crowded + 1 : 0;
-          if (crowded >= 2 && active > 1) {
-            // Most of two full batches in a row waited on earlier events, some of them held by
-            // other relays: more batches are in flight than the backlog's aggregates allow, as
-            // with several relays on a backlog of few aggregates. One fewer claims less for
-            // nothing. A relay alone keeps its batches: two in flight drain faster even when
-            // they hold back each other's rows now and then.
+          if (next.step === 'crowded' && active > 1) {
             contended = true;
             return;
           }

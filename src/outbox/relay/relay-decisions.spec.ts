@@ -3,6 +3,7 @@ import type { PublishFailure } from '../transport/outbox-transport.js';
 import type { FailedOutcome } from './outbox-publisher.js';
 import {
   chargedFailures,
+  loopStep,
   mayHideConnectionBreaker,
   nextStep,
   outageOf,
@@ -130,5 +131,42 @@ describe('mayHideConnectionBreaker', () => {
       ]),
     ).toBe(true);
     expect(mayHideConnectionBreaker([])).toBe(false);
+  });
+});
+
+describe('loopStep', () => {
+  const batch = (locked: number, heldBack: number, heldElsewhere: number, published: number) => ({
+    locked,
+    heldBack,
+    heldElsewhere,
+    published,
+  });
+
+  it('goes on after a full batch that published, and ends after one that was not full', () => {
+    expect(loopStep(batch(10, 0, 0, 10), 10, 0)).toEqual({ step: 'next', crowded: 0 });
+    expect(loopStep(batch(4, 0, 0, 4), 10, 0)).toEqual({ step: 'end', crowded: 0 });
+    expect(loopStep(batch(0, 0, 0, 0), 10, 1)).toEqual({ step: 'end', crowded: 1 });
+  });
+
+  it('ends after a full batch that was held back in part and published nothing (it failed)', () => {
+    expect(loopStep(batch(10, 4, 4, 0), 10, 0).step).toBe('end');
+  });
+
+  it('tells a batch held back whole behind its own batches from one behind other relays', () => {
+    expect(loopStep(batch(10, 10, 0, 0), 10, 0).step).toBe('after-own');
+    expect(loopStep(batch(10, 10, 3, 0), 10, 0).step).toBe('after-progress');
+  });
+
+  it('calls two mostly held-back batches in a row crowded only when other relays hold some', () => {
+    const first = loopStep(batch(10, 6, 1, 4), 10, 0);
+    expect(first).toEqual({ step: 'next', crowded: 1 });
+    expect(loopStep(batch(10, 6, 1, 4), 10, first.crowded)).toEqual({
+      step: 'crowded',
+      crowded: 2,
+    });
+    // Behind this relay's own batches only: never crowded.
+    expect(loopStep(batch(10, 9, 0, 1), 10, 1)).toEqual({ step: 'next', crowded: 0 });
+    // Half held back is not most; a batch in between resets the count.
+    expect(loopStep(batch(10, 5, 5, 5), 10, 1)).toEqual({ step: 'next', crowded: 0 });
   });
 });

@@ -113,3 +113,43 @@ export function outagePauseMs(
 export function mayHideConnectionBreaker(outcomes: readonly PublishOutcome[]): boolean {
   return outcomes.some((o) => o.status === 'failed' && o.failure === 'connection-lost');
 }
+
+/** What a batch told its drain loop: how many rows it locked, held back, and published. */
+export interface BatchShape {
+  readonly locked: number;
+  /** Locked, but an earlier event of their aggregate is not done. */
+  readonly heldBack: number;
+  /** Of those, the ones behind no batch of this relay's: other relays hold their predecessors. */
+  readonly heldElsewhere: number;
+  readonly published: number;
+}
+
+/**
+ * What a drain loop does after a batch.
+ * - `next`: a backlog; claim again (and another loop may start beside this one).
+ * - `end`: the backlog is done, for this loop.
+ * - `after-own`: held back whole behind this relay's other batches, which took the earlier
+ *   events of the same aggregates: look again once one of them has ended. Ending instead left
+ *   one batch in flight to the end of the drain, or ended it with events pending.
+ * - `after-progress`: held back whole behind other relays' rows: look again once, after this
+ *   relay published something; else end, and add no loop this round.
+ * - `crowded`: most of two full batches in a row waited on earlier events, some held by other
+ *   relays: more batches are in flight than the backlog's aggregates allow (several relays on
+ *   few aggregates). One loop fewer claims less for nothing. Rows behind the relay's own
+ *   batches never count: a relay alone drains faster with two batches, even out of step.
+ * `crowded` is the count of such batches in a row, carried from one call to the next.
+ */
+export function loopStep(
+  batch: BatchShape,
+  batchSize: number,
+  crowded: number,
+): { step: 'next' | 'end' | 'after-own' | 'after-progress' | 'crowded'; crowded: number } {
+  const full = batch.locked >= batchSize;
+  if (full && batch.published > 0) {
+    const crowding = batch.heldBack * 2 > batch.locked && batch.heldElsewhere > 0;
+    const inRow = crowding ? crowded + 1 : 0;
+    return { step: inRow >= 2 ? 'crowded' : 'next', crowded: inRow };
+  }
+  if (!full || batch.heldBack < batch.locked) return { step: 'end', crowded };
+  return { step: batch.heldElsewhere === 0 ? 'after-own' : 'after-progress', crowded };
+}
