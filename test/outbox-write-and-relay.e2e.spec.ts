@@ -220,6 +220,22 @@ describe('writing in the caller transaction and relaying to JetStream', () => {
     }
   });
 
+  it("names the migration to run when the relay's claim finds no table", async () => {
+    const missing = await startRelayApp({
+      table: 'no_such_outbox_table',
+      relayCron: '0 0 0 1 1 *',
+      relayWakeup: 'off',
+    });
+    try {
+      await missing.relay.drain();
+      expect(missing.relay.getStatus().lastError).toMatch(
+        /"no_such_outbox_table".*CreateEventOutbox/,
+      );
+    } finally {
+      await missing.app.close();
+    }
+  });
+
   it('names the problem in the error message', async () => {
     const big = PulseCreated.create('p', { title: 'x'.repeat(20_000) });
     await expect(

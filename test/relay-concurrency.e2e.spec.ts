@@ -1,9 +1,8 @@
 import { OutboxRelayStore } from '../src/outbox/relay/outbox-relay.store.js';
 import { PulseCreated } from './support/events.js';
-import { TestStream } from './support/jetstream.js';
 import { outboxOn } from './support/outbox-options.js';
-import { TestOutboxTable } from './support/outbox-table.js';
 import { startRelayApp, type RelayApp } from './support/relay-app.js';
+import { relayTestbed } from './support/relay-testbed.js';
 
 // Never fires during a test run: the one drain here is the test's.
 const NEVER = '0 0 0 1 1 *';
@@ -16,25 +15,8 @@ const OTHER_EVENTS = 24;
  * to end there, and the drain went on with one batch in flight to its end.
  */
 describe('a relay with two batches in flight', () => {
-  const table = new TestOutboxTable();
-  const stream = new TestStream();
-  let app: RelayApp | undefined;
-
-  beforeAll(async () => {
-    await table.create();
-    await (await stream.connect()).create();
-  });
-
-  afterEach(async () => {
-    await app?.app.close();
-    app = undefined;
-    await table.dataSource.query(`DELETE FROM "${table.table}"`);
-  });
-
-  afterAll(async () => {
-    await stream.destroy();
-    await table.drop();
-  });
+  const bed = relayTestbed();
+  const { table, stream } = bed;
 
   /**
    * One event a batch, two batches in flight: two batches claimed at once take one aggregate's
@@ -62,7 +44,7 @@ describe('a relay with two batches in flight', () => {
   }
 
   it('keeps both in flight after a batch is held back behind the other', async () => {
-    app = await startTwoBatchRelay();
+    const app = (bed.app = await startTwoBatchRelay());
     const hot = Array.from({ length: HOT_EVENTS }, (_, n) => PulseCreated.create('hot', { n }));
     const others = Array.from({ length: OTHER_EVENTS }, (_, n) =>
       PulseCreated.create(`other-${n}`, { n }),
@@ -91,8 +73,7 @@ describe('a relay with two batches in flight', () => {
       }
     };
 
-    const relayed = app;
-    await table.dataSource.transaction((m) => relayed.repository.add(m, [...hot, ...others]));
+    await table.dataSource.transaction((m) => app.repository.add(m, [...hot, ...others]));
     await app.relay.drain();
 
     expect((await table.counts()).pending).toBe(0);
@@ -108,14 +89,13 @@ describe('a relay with two batches in flight', () => {
   });
 
   it('ends its drain when another relay holds the batch back, rather than claiming it over and over', async () => {
-    app = await startTwoBatchRelay();
+    const app = (bed.app = await startTwoBatchRelay());
     await app.relay.drain();
     const [first, ...rest] = Array.from({ length: 4 }, (_, n) =>
       PulseCreated.create('held-elsewhere', { n }),
     );
     const free = PulseCreated.create('free', { n: 0 });
-    const relayed = app;
-    await table.dataSource.transaction((m) => relayed.repository.add(m, [first, free, ...rest]));
+    await table.dataSource.transaction((m) => app.repository.add(m, [first, free, ...rest]));
     // "Another relay": a transaction that holds the aggregate's first event, unpublished.
     const other = table.dataSource.createQueryRunner();
     const counter = countClaims(app);

@@ -3,10 +3,9 @@ import { PreparedClaimLostError } from '../src/outbox/relay/prepared-claim-lost.
 import { resolveOutboxOptions } from '../src/outbox/config/resolve-outbox-options.js';
 import { OutboxRelayStore } from '../src/outbox/relay/outbox-relay.store.js';
 import { PulseCreated } from './support/events.js';
-import { TestStream } from './support/jetstream.js';
 import { outboxOn, outboxOptions } from './support/outbox-options.js';
-import { TestOutboxTable } from './support/outbox-table.js';
-import { startRelayApp, type RelayApp } from './support/relay-app.js';
+import { startRelayApp } from './support/relay-app.js';
+import { relayTestbed } from './support/relay-testbed.js';
 
 // Never fires during a test run: every batch here is a drain the test asks for.
 const NEVER = '0 0 0 1 1 *';
@@ -24,25 +23,8 @@ const preparedClaims = async (query: (sql: string) => Promise<{ n: number }[]>) 
  * connection that prepared it makes that loss happen on purpose.
  */
 describe('the prepared claim', () => {
-  const table = new TestOutboxTable();
-  const stream = new TestStream();
-  let app: RelayApp | undefined;
-
-  beforeAll(async () => {
-    await table.create();
-    await (await stream.connect()).create();
-  });
-
-  afterEach(async () => {
-    await app?.app.close();
-    app = undefined;
-    await table.dataSource.query(`DELETE FROM "${table.table}"`);
-  });
-
-  afterAll(async () => {
-    await stream.destroy();
-    await table.drop();
-  });
+  const bed = relayTestbed();
+  const { table, stream } = bed;
 
   it('is prepared once on its connection, and a lost statement fails the claim and turns preparing off', async () => {
     const store = new OutboxRelayStore(resolveOutboxOptions(outboxOptions({ table: table.table })));
@@ -76,15 +58,14 @@ describe('the prepared claim', () => {
 
   it('a relay whose prepared claim is lost claims the batch again unprepared, loses nothing, and warns once', async () => {
     // One connection, so the DEALLOCATE below runs where the relay prepared its claim.
-    app = await startRelayApp(
+    const app = (bed.app = await startRelayApp(
       { ...outboxOn(table, stream), relayCron: NEVER, relayWakeup: 'off' },
       { poolSize: 1 },
-    );
-    const relayed = app;
+    ));
     const events = [1, 2, 3].map((n) => PulseCreated.create('prepared-claim', { n }));
     const publishOne = async (n: number) => {
-      await table.dataSource.transaction((m) => relayed.repository.add(m, events[n]));
-      await relayed.relay.drain();
+      await table.dataSource.transaction((m) => app.repository.add(m, events[n]));
+      await app.relay.drain();
     };
 
     await publishOne(0);

@@ -9,7 +9,7 @@ import type { EventEnvelope } from '../message/event-envelope.js';
 import type { OutboxMessage } from '../message/outbox-message.js';
 import { OUTBOX_OPTIONS } from '../outbox.constants.js';
 import { OutboxTableMissingError } from '../errors/outbox-table-missing.error.js';
-import { runOutboxQuery, sqlState } from '../table/run-outbox-query.js';
+import { isUndefinedTable, runOutboxQuery, sqlState } from '../table/run-outbox-query.js';
 import { PreparedClaimLostError } from './prepared-claim-lost.error.js';
 
 /** A publish that failed for this event, to be retried later or given up. */
@@ -48,7 +48,6 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
  * client between server connections.
  */
 const STATEMENT_LOST = new Set(['26000', '42P05']);
-const UNDEFINED_TABLE = '42P01';
 
 interface PgResult<R> {
   rows: R[];
@@ -277,7 +276,7 @@ export class OutboxRelayStore {
       results = await client.query<Row>(begin + statement);
     } catch (error) {
       const state = sqlState(error);
-      if (state === UNDEFINED_TABLE) throw new OutboxTableMissingError(this.table);
+      if (isUndefinedTable(error)) throw new OutboxTableMissingError(this.table);
       if (!prepared || state === undefined || !STATEMENT_LOST.has(state)) throw error;
       if (this.prepared) {
         this.prepared = false;

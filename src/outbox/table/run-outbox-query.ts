@@ -26,9 +26,13 @@ export async function runTableQuery<T = unknown>(
   try {
     return await manager.query<T>(sql, parameters);
   } catch (error) {
-    if (sqlState(error) === UNDEFINED_TABLE) throw missingTable();
-    throw error;
+    throw isUndefinedTable(error) ? missingTable() : error;
   }
+}
+
+/** PostgreSQL's "undefined table": a migration has not run. */
+export function isUndefinedTable(error: unknown): boolean {
+  return sqlState(error) === UNDEFINED_TABLE;
 }
 
 /** PostgreSQL's SQLSTATE of an error from TypeORM (`driverError`) or from pg itself. */
