@@ -39,6 +39,7 @@ export type ReceivedSample = RelaySample & { readonly atMs: number };
 
 /** A relay in a child process (bench/relay-worker.ts), and what it reported. */
 export interface RelayProcess {
+  readonly pid: number;
   readonly samples: ReceivedSample[];
   /** Closes the relay's application (its batch in flight finishes) and waits for the exit. */
   readonly stop: () => Promise<void>;
@@ -68,7 +69,7 @@ export function spawnRelay(
   };
   return new Promise((resolve, reject) => {
     child.on('message', (message: RelaySample | 'ready') => {
-      if (message === 'ready') resolve({ samples, stop });
+      if (message === 'ready') resolve({ pid: child.pid!, samples, stop });
       else samples.push({ ...message, atMs: performance.now() });
     });
     child.once('exit', (code) => reject(new Error(`relay process exited early (${code})`)));

@@ -8,6 +8,7 @@ import {
   checkTarget,
   formatNumber,
   interleaved,
+  median,
   notMeasured,
   sleep,
   readmeRow,
@@ -25,6 +26,7 @@ import {
   type WakeupMode,
 } from './outbox-fixture.js';
 import { createMinimalEventTableSql, insertMinimalEvent } from './minimal-event-table.js';
+import { CpuMeter, withApplicationName, type CpuSplit } from './process-cpu.js';
 import { spawnRelay } from './relay-harness.js';
 
 /** What one transaction of a variant does beyond inserting the business row. */
@@ -33,6 +35,7 @@ interface Variant {
     | 'business'
     | 'minimal-insert'
     | 'outbox-no-relay'
+    | 'outbox-notify-no-relay'
     | 'outbox-off'
     | 'outbox-notify'
     | 'outbox-naive-notify';
@@ -75,6 +78,17 @@ const VARIANTS: readonly Variant[] = [
     event: 'outbox',
     relay: false,
     mode: 'off',
+    naiveNotify: false,
+  },
+  {
+    // The library's NOTIFY-mode insert with the idle flag at 1 and no relay to clear it, so
+    // that every commit notifies: what a NOTIFY costs the writers alone, without a relay's
+    // work on the same cores. (A table no relay has drained yet starts that way.)
+    name: 'outbox-notify-no-relay',
+    label: '+ outbox event, NOTIFY in every transaction, no relay running',
+    event: 'outbox',
+    relay: false,
+    mode: 'notify',
     naiveNotify: false,
   },
   {
@@ -131,6 +145,57 @@ export interface WriteVariantResult {
   readonly maxPendingAtEnd: number | undefined;
   /** Transactions per second that sent a NOTIFY on the table's channel (counted by a listener). */
   readonly notificationsPerSecond: RateSummary;
+  /**
+   * CPU µs per committed transaction, by who spent it (medians of the runs), from the start
+   * of a turn until its events were drained: see `CPU_BUCKETS`.
+   */
+  readonly cpuMicrosPerTx: CpuSplit;
+}
+
+/**
+ * The buckets of a turn's CPU: the writers (the bench process) and their backends; this
+ * variant's relay process and its backends; the rest of PostgreSQL (WAL writer, checkpointer,
+ * autovacuum, the counting listener); nats-server; the other variants' relays, idle but
+ * ticking; the rest of the machine; and the machine's total.
+ */
+const CPU_BUCKETS = [
+  'writers',
+  'pg: writers',
+  'relay',
+  'pg: relay',
+  'pg: other',
+  'nats-server',
+  'other relays',
+  'rest',
+  'total',
+] as const;
+
+/** A sampled process's label (`CpuMeter`) as a bucket of `variant`'s turn. */
+function bucketFor(variant: Variant['name']) {
+  return (label: string): string => {
+    if (label === `relay: ${variant}`) return 'relay';
+    if (label === `pg: ${relayApplicationName(variant)}`) return 'pg: relay';
+    if (label.startsWith('relay: ') || label.startsWith('pg: bench_relay')) return 'other relays';
+    if (label === `pg: ${WRITERS_APPLICATION_NAME}`) return 'pg: writers';
+    if (label === 'postgres' || label.startsWith('pg: ')) return 'pg: other';
+    return label;
+  };
+}
+
+const WRITERS_APPLICATION_NAME = 'bench_writers';
+const relayApplicationName = (variant: Variant['name']) => `bench_relay_${variant}`;
+
+/** `split` (ms) per transaction, in µs, with the machine's total. */
+function perTransaction(split: CpuSplit, transactions: number): CpuSplit {
+  const micros = (ms: number) => Math.round((ms * 10_000) / transactions) / 10;
+  const out: Record<string, number> = {};
+  let total = 0;
+  for (const [bucket, ms] of Object.entries(split)) {
+    out[bucket === 'bench' ? 'writers' : bucket] = micros(ms);
+    total += ms;
+  }
+  out.total = micros(total);
+  return out;
 }
 
 export interface WritePathResult {
@@ -149,6 +214,7 @@ interface Setup {
   readonly business: string;
   readonly outbox: OutboxRepository;
   readonly channel: string;
+  readonly relayPid: number | undefined;
 }
 
 /**
@@ -172,20 +238,29 @@ export async function benchWritePath(
   const { admin, jsm, close } = await connectServices(databaseUrl, natsUrl);
   const pool = new DataSource({
     type: 'postgres',
-    url: databaseUrl,
+    url: withApplicationName(databaseUrl, WRITERS_APPLICATION_NAME),
     extra: { max: options.writers },
   });
-  // The wake-up mode means something only where a relay runs.
-  const variants = VARIANTS.filter((v) => !v.relay || options.modes.includes(v.mode));
+  const variants = VARIANTS.filter(
+    (v) => (!v.relay && v.mode === 'off') || options.modes.includes(v.mode),
+  );
   const rates = new Map<Variant['name'], number[]>(variants.map((v) => [v.name, []]));
   const notified = new Map<Variant['name'], number[]>(variants.map((v) => [v.name, []]));
   const pendingAtEnd = new Map<Variant['name'], number>();
+  const cpu = new Map<Variant['name'], CpuSplit[]>(variants.map((v) => [v.name, []]));
   const stops: (() => Promise<void>)[] = [];
   try {
     await pool.initialize();
     const notifications = await listener(databaseUrl);
     stops.push(notifications.stop);
     const setups: Setup[] = [];
+    const meter = new CpuMeter(
+      admin,
+      () =>
+        new Map(
+          setups.flatMap((s) => (s.relayPid ? [[s.relayPid, `relay: ${s.variant.name}`]] : [])),
+        ),
+    );
     for (const variant of variants) {
       const fixture = new BenchOutbox(admin, jsm, 'bench_write');
       const business = unique('bench_business');
@@ -205,7 +280,13 @@ export async function benchWritePath(
            created_at timestamptz NOT NULL DEFAULT now())`,
       );
       const relayOptions = { ...fixture.relayOptions(natsUrl), relayWakeup: variant.mode };
-      if (variant.relay) stops.push((await spawnRelay(databaseUrl, relayOptions)).stop);
+      const relay = variant.relay
+        ? await spawnRelay(
+            withApplicationName(databaseUrl, relayApplicationName(variant.name)),
+            relayOptions,
+          )
+        : undefined;
+      if (relay) stops.push(relay.stop);
       const channel = wakeupChannel(fixture.table);
       await notifications.listen(channel);
       // The naive writer notifies by hand, so its own idle-flag check is off.
@@ -213,19 +294,25 @@ export async function benchWritePath(
       const outbox = new OutboxRepository(
         resolveOutboxOptions(groupOutboxOptions({ ...relayOptions, relayWakeup: writerMode })),
       );
-      setups.push({ variant, fixture, business, outbox, channel });
+      setups.push({ variant, fixture, business, outbox, channel, relayPid: relay?.pid });
     }
     const turn = (setup: Setup, seconds: number) => writeFor(pool, setup, options.writers, seconds);
     for (const setup of setups) await turn(setup, WARMUP_SECONDS);
     await interleaved(setups, options.runs, async (setup, run) => {
       const { name } = setup.variant;
       if (setup.variant.relay) await drained(setup.fixture);
-      const { from, to, committed } = await turn(setup, options.seconds);
+      const cpuFrom = await meter.sample();
+      const { from, to, committed, total } = await turn(setup, options.seconds);
       rates.get(name)![run] = Math.round(committed / options.seconds);
+      // Pending events when the writers stop (up to a second's with the wake-up off) are part
+      // of what the turn costs: its CPU is counted until the relay has drained them.
+      const pending = setup.variant.relay ? await setup.fixture.pending() : 0;
+      if (setup.variant.relay) await drained(setup.fixture);
+      const split = CpuMeter.split(cpuFrom, await meter.sample(), bucketFor(name));
+      cpu.get(name)![run] = perTransaction(split, total);
       const sent = notifications.count(setup.channel, from, to);
       notified.get(name)![run] = Math.round(sent / options.seconds);
       if (setup.variant.relay) {
-        const pending = await setup.fixture.pending();
         pendingAtEnd.set(name, Math.max(pendingAtEnd.get(name) ?? 0, pending));
       }
     });
@@ -255,6 +342,7 @@ export async function benchWritePath(
         ratioToWakeupOff: v.relay && off ? ratios(own, off) : undefined,
         maxPendingAtEnd: pendingAtEnd.get(v.name),
         notificationsPerSecond: summarizeRates(notified.get(v.name)!),
+        cpuMicrosPerTx: medianSplit(cpu.get(v.name)!),
       };
     }),
   };
@@ -281,15 +369,17 @@ async function writeFor(pool: DataSource, setup: Setup, writers: number, seconds
   const from = performance.now() + RAMP_MS;
   const to = from + seconds * 1000;
   let committed = 0;
+  let total = 0;
   const loop = async (writer: number) => {
     for (let n = 0; performance.now() < to; n++) {
       await transaction(writer, n);
+      total++;
       const now = performance.now();
       if (now > from && now <= to) committed++;
     }
   };
   await Promise.all(Array.from({ length: writers }, (_, w) => loop(w)));
-  return { from, to, committed };
+  return { from, to, committed, total };
 }
 
 /** Waits until the relay has published the previous turn's events (at most a few seconds). */
@@ -319,6 +409,15 @@ async function listener(databaseUrl: string) {
   };
 }
 
+/** Each bucket's median over the runs. */
+function medianSplit(runs: readonly CpuSplit[]): CpuSplit {
+  const out: Record<string, number> = {};
+  for (const bucket of CPU_BUCKETS) {
+    out[bucket] = Math.round(median(runs.map((r) => r[bucket] ?? 0)) * 10) / 10;
+  }
+  return out;
+}
+
 /** Run-by-run ratios `a[i] / b[i]`, summarized. */
 function ratios(a: readonly number[], b: readonly number[]): RateSummary {
   return summarizeRates(a.map((x, i) => Math.round((x / b[i]) * 1000) / 1000));
@@ -340,6 +439,8 @@ export function reportWritePath(write: WritePathResult): ScenarioReport {
       runs: v.txPerSecond.runs,
     };
   }
+  const cpuTable: Record<string, Record<string, unknown>> = {};
+  for (const v of write.variants) cpuTable[v.label] = { ...v.cpuMicrosPerTx };
   const scenario = `write path, ${write.writers} writers`;
   const find = (name: Variant['name']) => write.variants.find((v) => v.variant === name);
   const off = find('outbox-off');
@@ -397,7 +498,10 @@ export function reportWritePath(write: WritePathResult): ScenarioReport {
   }
   const business = find('business')!.txPerSecond.median;
   return {
-    tables: { [`${scenario}, ${write.runs} × ${write.seconds} s`]: table },
+    tables: {
+      [`${scenario}, ${write.runs} × ${write.seconds} s`]: table,
+      [`${scenario}: CPU µs per committed transaction, until its events were drained`]: cpuTable,
+    },
     lines: [
       `write path: business only ${formatNumber(business)} tx/s; the outbox variants run a relay ` +
         `in another process meanwhile`,
