@@ -26,6 +26,13 @@ import {
   unique,
 } from './outbox-fixture.js';
 import { leanDrain, type LeanRelaySettings } from './lean-relay.js';
+import {
+  CpuMeter,
+  medianSplit,
+  microsPer,
+  type CpuSnapshot,
+  type CpuSplit,
+} from './process-cpu.js';
 import { startRelay } from './relay-harness.js';
 
 export interface DrainResult {
@@ -49,6 +56,11 @@ export interface DrainResult {
    * running). Where the two relays differ, this says on which side.
    */
   readonly cpuMicrosPerEvent: Readonly<Record<Variant, CpuPerEvent>>;
+  /**
+   * The same split by process (medians of the runs): the relay (the bench process),
+   * PostgreSQL (all its processes), nats-server, the rest of the machine, and the total.
+   */
+  readonly cpuByProcessMicrosPerEvent: Readonly<Record<Variant, CpuSplit>>;
   /**
    * The library with `retentionMs: 0`: the mark is a DELETE rather than an UPDATE, which
    * PostgreSQL does for a tenth of the cost (no new row version, no index entries). Not the
@@ -91,6 +103,8 @@ export async function benchDrain(
   const { admin, nc, jsm, close } = await connectServices(databaseUrl, natsUrl);
   const rates: Record<Variant, number[]> = { library: [], deleting: [], lean: [] };
   const cpu: Record<Variant, CpuPerEvent[]> = { library: [], deleting: [], lean: [] };
+  const byProcess: Record<Variant, CpuSplit[]> = { library: [], deleting: [], lean: [] };
+  const meter = new CpuMeter(admin);
   const claimMark: number[] = [];
   const publish: number[] = [];
   let eachIdOnce = true;
@@ -99,10 +113,19 @@ export async function benchDrain(
       await interleaved(VARIANTS, 1, async (variant) => {
         const rate =
           variant === 'lean'
-            ? await leanOnce(admin, jsm, nc, databaseUrl, events)
-            : await drainOnce(admin, jsm, databaseUrl, natsUrl, events, variant === 'deleting');
+            ? await leanOnce(admin, jsm, nc, meter, databaseUrl, events)
+            : await drainOnce(
+                admin,
+                jsm,
+                meter,
+                databaseUrl,
+                natsUrl,
+                events,
+                variant === 'deleting',
+              );
         rates[variant].push(rate.eventsPerSecond);
         cpu[variant].push(rate.cpu);
+        byProcess[variant].push(rate.byProcess);
         eachIdOnce &&= rate.eachIdOnce;
       });
       claimMark.push(await claimMarkOnce(admin, databaseUrl, events));
@@ -139,6 +162,11 @@ export async function benchDrain(
       deleting: medianCpu(cpu.deleting),
       lean: medianCpu(cpu.lean),
     },
+    cpuByProcessMicrosPerEvent: {
+      library: medianSplit(byProcess.library, DRAIN_BUCKETS),
+      deleting: medianSplit(byProcess.deleting, DRAIN_BUCKETS),
+      lean: medianSplit(byProcess.lean, DRAIN_BUCKETS),
+    },
   };
 }
 
@@ -149,6 +177,7 @@ type Variant = (typeof VARIANTS)[number];
 async function drainOnce(
   admin: DataSource,
   jsm: JetStreamManager,
+  meter: CpuMeter,
   databaseUrl: string,
   natsUrl: string,
   events: number,
@@ -168,14 +197,17 @@ async function drainOnce(
     // connections are: what either published while starting counts for neither. The relay is
     // in this process, so its counter says when it is done, at no cost to the database.
     const published = () => started!.relay.getStatus().publishedTotal;
+    const byProcess0 = await meter.sample();
     const t0 = performance.now();
     const cpu0 = cpuSample();
     const before = published();
     while (published() < events) await sleep(5);
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = cpuPerEvent(cpu0, cpuSample(), events - before);
     return {
       eventsPerSecond: Math.round((events - before) / seconds),
-      cpu: cpuPerEvent(cpu0, cpuSample(), events - before),
+      cpu,
+      byProcess: perEvent(byProcess0, await meter.sample(), events - before),
       eachIdOnce: (await fixture.storedMessages()) === events,
     };
   } finally {
@@ -189,6 +221,7 @@ async function leanOnce(
   admin: DataSource,
   jsm: JetStreamManager,
   nc: NatsConnection,
+  meter: CpuMeter,
   databaseUrl: string,
   events: number,
 ): Promise<DrainRate> {
@@ -196,13 +229,16 @@ async function leanOnce(
   try {
     await fixture.createSeeded(events);
     // Also counts its three connections opening and closing: milliseconds, in seconds.
+    const byProcess0 = await meter.sample();
     const cpu0 = cpuSample();
     const drain = await leanDrain(databaseUrl, nc, fixture, LEAN);
     const cpu = cpuPerEvent(cpu0, cpuSample(), drain.marked);
+    const byProcess = perEvent(byProcess0, await meter.sample(), drain.marked);
     if (drain.refused > 0) throw new Error(`lean relay: ${drain.refused} publishes refused`);
     return {
       eventsPerSecond: Math.round(drain.marked / drain.seconds),
       cpu,
+      byProcess,
       eachIdOnce: drain.marked === events && (await fixture.storedMessages()) === events,
     };
   } finally {
@@ -214,6 +250,18 @@ interface DrainRate {
   readonly eventsPerSecond: number;
   readonly eachIdOnce: boolean;
   readonly cpu: CpuPerEvent;
+  readonly byProcess: CpuSplit;
+}
+
+/** The buckets of `cpuByProcessMicrosPerEvent`. */
+const DRAIN_BUCKETS = ['relay', 'postgres', 'nats-server', 'rest', 'total'] as const;
+
+/** CPU µs per event between two samples: the relay (this process), PostgreSQL, nats-server. */
+function perEvent(from: CpuSnapshot, to: CpuSnapshot, events: number): CpuSplit {
+  const split = CpuMeter.split(from, to, (label) =>
+    label === 'postgres' || label.startsWith('pg: ') ? 'postgres' : label,
+  );
+  return microsPer(split, events, 'relay');
 }
 
 function cpuText(cpu: CpuPerEvent): string {
@@ -330,6 +378,11 @@ export function reportDrain(drain: DrainResult): ScenarioReport {
       formatNumber(r.max),
       checks,
     );
+  const byProcess: Record<string, CpuSplit> = {
+    library: drain.cpuByProcessMicrosPerEvent.library,
+    'library, retention 0': drain.cpuByProcessMicrosPerEvent.deleting,
+    'lean relay': drain.cpuByProcessMicrosPerEvent.lean,
+  };
   return {
     tables: {
       [scenario]: {
@@ -340,6 +393,7 @@ export function reportDrain(drain: DrainResult): ScenarioReport {
         'baseline: claim+mark, plain pg, no broker': perSecond(drain.claimMarkCeiling),
         'baseline: pipelined acked JetStream publish, no db': perSecond(drain.publishCeiling),
       },
+      [`${scenario}: CPU µs per event by process`]: byProcess,
     },
     lines: [
       `drain: 1 relay ${formatNumber(drain.oneRelay.median)}/s = ${drain.oneRelayRatioToCombined} × ` +

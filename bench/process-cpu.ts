@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { DataSource } from 'typeorm';
+import { median } from './bench-support.js';
 
 /**
  * Where the machine's CPU went during a window, by who spent it: the bench's own process, its
@@ -10,7 +11,12 @@ import type { DataSource } from 'typeorm';
  */
 export type CpuSplit = Readonly<Record<string, number>>;
 
-/** `/proc/<pid>/stat`'s utime + stime, in ms; undefined for a process that is gone. */
+/**
+ * `/proc/<pid>/stat`'s utime + stime, in ms, plus cutime + cstime: the CPU of its children that
+ * exited and were waited for. That is how a PostgreSQL backend that ended inside the window
+ * (a connection the measured code closed) still counts: in the postmaster's. Undefined for a
+ * process that is gone.
+ */
 function processMs(pid: number): number | undefined {
   let stat: string;
   try {
@@ -20,8 +26,9 @@ function processMs(pid: number): number | undefined {
   }
   // The command name (field 2) is in parentheses and may hold spaces: count after it.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name and state.
-  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  // utime, stime, cutime and cstime are fields 14-17 of the line, 12-15 after name and state.
+  const [utime, stime, cutime, cstime] = fields.slice(11, 15).map(Number);
+  return (utime + stime + cutime + cstime) * TICK_MS;
 }
 
 /** USER_HZ: 100 on every Linux this runs on. */
@@ -117,4 +124,29 @@ export class CpuMeter {
     split.rest = Math.max(0, to.machine - from.machine - counted);
     return split;
   }
+}
+
+/**
+ * `split` (CPU ms) per event or transaction, in µs, with `total` (the machine's). The bench's
+ * own process is named `self` in the split and `selfName` here.
+ */
+export function microsPer(split: CpuSplit, count: number, selfName: string): CpuSplit {
+  const micros = (ms: number) => Math.round((ms * 10_000) / count) / 10;
+  const out: Record<string, number> = {};
+  let total = 0;
+  for (const [bucket, ms] of Object.entries(split)) {
+    out[bucket === 'bench' ? selfName : bucket] = micros(ms);
+    total += ms;
+  }
+  out.total = micros(total);
+  return out;
+}
+
+/** Each of `buckets`' median over the runs (0 where a run had none). */
+export function medianSplit(runs: readonly CpuSplit[], buckets: readonly string[]): CpuSplit {
+  const out: Record<string, number> = {};
+  for (const bucket of buckets) {
+    out[bucket] = Math.round(median(runs.map((r) => r[bucket] ?? 0)) * 10) / 10;
+  }
+  return out;
 }

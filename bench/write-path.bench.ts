@@ -8,7 +8,6 @@ import {
   checkTarget,
   formatNumber,
   interleaved,
-  median,
   notMeasured,
   sleep,
   readmeRow,
@@ -26,7 +25,13 @@ import {
   type WakeupMode,
 } from './outbox-fixture.js';
 import { createMinimalEventTableSql, insertMinimalEvent } from './minimal-event-table.js';
-import { CpuMeter, withApplicationName, type CpuSplit } from './process-cpu.js';
+import {
+  CpuMeter,
+  medianSplit,
+  microsPer,
+  withApplicationName,
+  type CpuSplit,
+} from './process-cpu.js';
 import { spawnRelay } from './relay-harness.js';
 
 /** What one transaction of a variant does beyond inserting the business row. */
@@ -185,19 +190,6 @@ function bucketFor(variant: Variant['name']) {
 const WRITERS_APPLICATION_NAME = 'bench_writers';
 const relayApplicationName = (variant: Variant['name']) => `bench_relay_${variant}`;
 
-/** `split` (ms) per transaction, in µs, with the machine's total. */
-function perTransaction(split: CpuSplit, transactions: number): CpuSplit {
-  const micros = (ms: number) => Math.round((ms * 10_000) / transactions) / 10;
-  const out: Record<string, number> = {};
-  let total = 0;
-  for (const [bucket, ms] of Object.entries(split)) {
-    out[bucket === 'bench' ? 'writers' : bucket] = micros(ms);
-    total += ms;
-  }
-  out.total = micros(total);
-  return out;
-}
-
 export interface WritePathResult {
   readonly scenario: 'write';
   readonly writers: number;
@@ -309,7 +301,7 @@ export async function benchWritePath(
       const pending = setup.variant.relay ? await setup.fixture.pending() : 0;
       if (setup.variant.relay) await drained(setup.fixture);
       const split = CpuMeter.split(cpuFrom, await meter.sample(), bucketFor(name));
-      cpu.get(name)![run] = perTransaction(split, total);
+      cpu.get(name)![run] = microsPer(split, total, 'writers');
       const sent = notifications.count(setup.channel, from, to);
       notified.get(name)![run] = Math.round(sent / options.seconds);
       if (setup.variant.relay) {
@@ -342,7 +334,7 @@ export async function benchWritePath(
         ratioToWakeupOff: v.relay && off ? ratios(own, off) : undefined,
         maxPendingAtEnd: pendingAtEnd.get(v.name),
         notificationsPerSecond: summarizeRates(notified.get(v.name)!),
-        cpuMicrosPerTx: medianSplit(cpu.get(v.name)!),
+        cpuMicrosPerTx: medianSplit(cpu.get(v.name)!, CPU_BUCKETS),
       };
     }),
   };
@@ -407,15 +399,6 @@ async function listener(databaseUrl: string) {
       (at.get(channel) ?? []).filter((t) => t > from && t <= to).length,
     stop: () => client.end(),
   };
-}
-
-/** Each bucket's median over the runs. */
-function medianSplit(runs: readonly CpuSplit[]): CpuSplit {
-  const out: Record<string, number> = {};
-  for (const bucket of CPU_BUCKETS) {
-    out[bucket] = Math.round(median(runs.map((r) => r[bucket] ?? 0)) * 10) / 10;
-  }
-  return out;
 }
 
 /** Run-by-run ratios `a[i] / b[i]`, summarized. */
