@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 
 /** Median, min, max and p95 of a list of millisecond timings. */
@@ -202,49 +201,8 @@ export function formatNumber(n: number): string {
   return String(Math.round(n * 100) / 100);
 }
 
-/** CPU time spent so far, in milliseconds: by this process, and by the whole machine. */
-export interface CpuSample {
-  readonly processMs: number;
-  /** Busy time of all cores (`/proc/stat`); undefined where there is none. */
-  readonly machineMs: number | undefined;
-}
-
-export function cpuSample(): CpuSample {
-  const { user, system } = process.cpuUsage();
-  return { processMs: (user + system) / 1000, machineMs: machineBusyMs() };
-}
-
-/** CPU microseconds per event between two samples: this process's, and the machine's. */
+/** CPU microseconds per event: the bench's own process (the relay, in the drain), the machine's. */
 export interface CpuPerEvent {
   readonly processMicros: number;
-  readonly machineMicros: number | undefined;
-}
-
-export function cpuPerEvent(from: CpuSample, to: CpuSample, events: number): CpuPerEvent {
-  const per = (ms: number) => Math.round((ms * 10_000) / events) / 10;
-  return {
-    processMicros: per(to.processMs - from.processMs),
-    machineMicros:
-      from.machineMs === undefined || to.machineMs === undefined
-        ? undefined
-        : per(to.machineMs - from.machineMs),
-  };
-}
-
-function machineBusyMs(): number | undefined {
-  let stat: string;
-  try {
-    stat = readFileSync('/proc/stat', 'utf8');
-  } catch {
-    return undefined;
-  }
-  // "cpu user nice system idle iowait irq softirq steal …", in USER_HZ ticks (100 a second
-  // on Linux); busy is everything but idle and iowait.
-  const [user, nice, system, , , irq, softirq, steal] = stat
-    .slice(0, stat.indexOf('\n'))
-    .trim()
-    .split(/\s+/)
-    .slice(1)
-    .map(Number);
-  return (user + nice + system + irq + softirq + steal) * 10;
+  readonly machineMicros: number;
 }

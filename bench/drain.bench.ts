@@ -4,8 +4,6 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import {
   checkTarget,
-  cpuPerEvent,
-  cpuSample,
   envNumber,
   formatNumber,
   interleaved,
@@ -102,7 +100,6 @@ export async function benchDrain(
 ): Promise<DrainResult> {
   const { admin, nc, jsm, close } = await connectServices(databaseUrl, natsUrl);
   const rates: Record<Variant, number[]> = { library: [], deleting: [], lean: [] };
-  const cpu: Record<Variant, CpuPerEvent[]> = { library: [], deleting: [], lean: [] };
   const byProcess: Record<Variant, CpuSplit[]> = { library: [], deleting: [], lean: [] };
   const meter = new CpuMeter(admin);
   const claimMark: number[] = [];
@@ -124,7 +121,6 @@ export async function benchDrain(
                 variant === 'deleting',
               );
         rates[variant].push(rate.eventsPerSecond);
-        cpu[variant].push(rate.cpu);
         byProcess[variant].push(rate.byProcess);
         eachIdOnce &&= rate.eachIdOnce;
       });
@@ -158,9 +154,9 @@ export async function benchDrain(
     oneRelayRatioToCombined: Math.round((one.median / combined) * 100) / 100,
     streamHeldEachIdOnce: eachIdOnce,
     cpuMicrosPerEvent: {
-      library: medianCpu(cpu.library),
-      deleting: medianCpu(cpu.deleting),
-      lean: medianCpu(cpu.lean),
+      library: relayAndMachine(byProcess.library),
+      deleting: relayAndMachine(byProcess.deleting),
+      lean: relayAndMachine(byProcess.lean),
     },
     cpuByProcessMicrosPerEvent: {
       library: medianSplit(byProcess.library, DRAIN_BUCKETS),
@@ -199,14 +195,11 @@ async function drainOnce(
     const published = () => started!.relay.getStatus().publishedTotal;
     const byProcess0 = await meter.sample();
     const t0 = performance.now();
-    const cpu0 = cpuSample();
     const before = published();
     while (published() < events) await sleep(5);
     const seconds = (performance.now() - t0) / 1000;
-    const cpu = cpuPerEvent(cpu0, cpuSample(), events - before);
     return {
       eventsPerSecond: Math.round((events - before) / seconds),
-      cpu,
       byProcess: perEvent(byProcess0, await meter.sample(), events - before),
       eachIdOnce: (await fixture.storedMessages()) === events,
     };
@@ -230,14 +223,11 @@ async function leanOnce(
     await fixture.createSeeded(events);
     // Also counts its three connections opening and closing: milliseconds, in seconds.
     const byProcess0 = await meter.sample();
-    const cpu0 = cpuSample();
     const drain = await leanDrain(databaseUrl, nc, fixture, LEAN);
-    const cpu = cpuPerEvent(cpu0, cpuSample(), drain.marked);
     const byProcess = perEvent(byProcess0, await meter.sample(), drain.marked);
     if (drain.refused > 0) throw new Error(`lean relay: ${drain.refused} publishes refused`);
     return {
       eventsPerSecond: Math.round(drain.marked / drain.seconds),
-      cpu,
       byProcess,
       eachIdOnce: drain.marked === events && (await fixture.storedMessages()) === events,
     };
@@ -249,7 +239,7 @@ async function leanOnce(
 interface DrainRate {
   readonly eventsPerSecond: number;
   readonly eachIdOnce: boolean;
-  readonly cpu: CpuPerEvent;
+  /** CPU µs per event, by process (`DRAIN_BUCKETS`). */
   readonly byProcess: CpuSplit;
 }
 
@@ -265,15 +255,14 @@ function perEvent(from: CpuSnapshot, to: CpuSnapshot, events: number): CpuSplit 
 }
 
 function cpuText(cpu: CpuPerEvent): string {
-  const machine = cpu.machineMicros === undefined ? 'n/a' : `${cpu.machineMicros} µs`;
-  return `${cpu.processMicros} µs; ${machine}`;
+  return `${cpu.processMicros} µs; ${cpu.machineMicros} µs`;
 }
 
-function medianCpu(samples: readonly CpuPerEvent[]): CpuPerEvent {
-  const machine = samples.map((s) => s.machineMicros).filter((m) => m !== undefined);
+/** The relay's process and the whole machine, medians of the runs' splits. */
+function relayAndMachine(runs: readonly CpuSplit[]): CpuPerEvent {
   return {
-    processMicros: median(samples.map((s) => s.processMicros)),
-    machineMicros: machine.length === samples.length ? median(machine) : undefined,
+    processMicros: median(runs.map((r) => r.relay)),
+    machineMicros: median(runs.map((r) => r.total)),
   };
 }
 

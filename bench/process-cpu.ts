@@ -47,8 +47,10 @@ function pidsNamed(command: string): number[] {
   return pids;
 }
 
+/** Busy time of all cores (`/proc/stat`), in ms: everything but idle and iowait. */
 function machineMs(): number {
   const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
+  // "cpu user nice system idle iowait irq softirq steal …", in ticks.
   const [user, nice, system, , , irq, softirq, steal] = line
     .trim()
     .split(/\s+/)
@@ -105,9 +107,9 @@ export class CpuMeter {
   }
 
   /**
-   * CPU ms between two samples by bucket (`bucketOf` a label), plus `bench` (this process)
-   * and `rest` (the machine's busy time that no process sampled holds: the kernel's threads,
-   * other programs). A process that started in between counts from 0, under its label in the
+   * CPU ms between two samples by bucket (`bucketOf` a label), plus `bench` (this process),
+   * `total` (the machine's busy time, all cores) and `rest` (what of it no process sampled
+   * holds: the kernel's threads, other programs). A process that started in between counts from 0, under its label in the
    * later sample (a backend's `application_name` shows once it has run a query).
    */
   static split(
@@ -121,24 +123,21 @@ export class CpuMeter {
       split[bucket] = (split[bucket] ?? 0) + ms - (from.byPid.get(pid)?.ms ?? 0);
     }
     const counted = Object.values(split).reduce((a, b) => a + b, 0);
-    split.rest = Math.max(0, to.machine - from.machine - counted);
+    split.total = to.machine - from.machine;
+    split.rest = Math.max(0, split.total - counted);
     return split;
   }
 }
 
 /**
- * `split` (CPU ms) per event or transaction, in µs, with `total` (the machine's). The bench's
- * own process is named `self` in the split and `selfName` here.
+ * `split` (CPU ms) per event or transaction, in µs. The bench's own process, `bench` in the
+ * split, is named `selfName` here.
  */
 export function microsPer(split: CpuSplit, count: number, selfName: string): CpuSplit {
-  const micros = (ms: number) => Math.round((ms * 10_000) / count) / 10;
   const out: Record<string, number> = {};
-  let total = 0;
   for (const [bucket, ms] of Object.entries(split)) {
-    out[bucket === 'bench' ? selfName : bucket] = micros(ms);
-    total += ms;
+    out[bucket === 'bench' ? selfName : bucket] = Math.round((ms * 10_000) / count) / 10;
   }
-  out.total = micros(total);
   return out;
 }
 

@@ -221,7 +221,7 @@ export class OutboxRelayService {
         if (this.stopping) break;
         if (this.wokenDuringDrain) {
           // Events keep coming while it drains: busy, as with a backlog.
-          if (this.advertised !== false) this.advertiseWithClaim(false);
+          this.advertiseWithClaim(false);
           continue;
         }
         if (this.wakeup.listening && this.advertised !== true) {
@@ -326,7 +326,7 @@ export class OutboxRelayService {
           // that cost two flag writes and a claim for every event, on its way to the next one.
           // With a backlog the next claim carries it; a relay about to linger writes it now.
           if (next.step === 'next' || next.step === 'crowded') {
-            if (this.advertised !== false) this.advertiseWithClaim(false);
+            this.advertiseWithClaim(false);
           } else if (batch.locked > 0 && this.options.relayLingerMs > 0) {
             await this.advertiseBusy();
           }
@@ -396,9 +396,11 @@ export class OutboxRelayService {
    * Tells writers whether to notify (true: this relay waits for a notification) in the
    * message of the claim that comes next, before the claim: no round trip of its own, on the
    * path of every wake-up. Only where a claim does come next; marked at once, so that a tick
-   * asking for the flag again meanwhile (`advertised` undefined) is not overwritten.
+   * asking for the flag again meanwhile (`advertised` undefined) is not overwritten. Nothing to
+   * write when the flag already says so.
    */
   private advertiseWithClaim(idle: boolean): void {
+    if (this.advertised === idle) return;
     this.advertised = idle;
     this.queuedAdvert = idle;
   }
